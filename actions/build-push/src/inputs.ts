@@ -1,0 +1,151 @@
+// Reads every input of build-push once into one typed object, validated; nothing else reads inputs.
+import {
+  getBooleanInput,
+  getEnumInput,
+  getInput,
+  getIntegerInput,
+  getKeyValueInput,
+  getLineListInput,
+  getListInput,
+  getSizeInput,
+} from '#shared/action/inputs.js';
+import { maskSecret } from '#shared/action/log.js';
+import { ConfigurationError } from '#shared/errors.js';
+
+export const BUILDERS = ['auto', 'buildx', 'docker', 'buildah'] as const;
+export type BuilderChoice = (typeof BUILDERS)[number];
+
+export interface Annotation {
+  /** where it goes, as buildx spells it */
+  level: 'manifest' | 'index' | 'manifest-descriptor' | 'index-descriptor' | 'default';
+  key: string;
+  value: string;
+}
+
+export interface Inputs {
+  context: string;
+  file?: string;
+  target?: string;
+  buildArgs: Array<[string, string]>;
+  labels: Array<[string, string]>;
+  annotations: Annotation[];
+  tags: string[];
+  platforms: string[];
+  push: boolean;
+  load: boolean;
+  /** id -> value; values are masked as soon as they are read */
+  secrets: Array<[string, string]>;
+  /** id -> path */
+  secretFiles: Array<[string, string]>;
+  builder: BuilderChoice;
+  cacheFrom: string[];
+  cacheTo: string[];
+  cache?: 'gha';
+  provenance: string;
+  pushByDigest: boolean;
+  merge: string[];
+  maxSize?: number;
+  retries: number;
+}
+
+const ANNOTATION_LEVEL = /^(manifest|index|manifest-descriptor|index-descriptor)(\[[^\]]*\])?:(.*)$/;
+
+export function parseAnnotations(pairs: Array<[string, string]>): Annotation[] {
+  return pairs.map(([rawKey, value]) => {
+    const m = ANNOTATION_LEVEL.exec(rawKey);
+    if (m?.[2]) {
+      throw new ConfigurationError(
+        `'${rawKey}': per-platform annotation levels are not supported (expected key=value with an optional manifest:, index:, manifest-descriptor: or index-descriptor: prefix)`,
+        'annotations',
+      );
+    }
+    const level = (m?.[1] ?? 'default') as Annotation['level'];
+    const key = m ? (m[3] as string) : rawKey;
+    if (key === '') throw new ConfigurationError(`'${rawKey}' has no annotation key`, 'annotations');
+    return { level, key, value };
+  });
+}
+
+const PLATFORM = /^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/;
+
+export function readInputs(): Inputs {
+  const secrets = getKeyValueInput('secrets');
+  for (const [, value] of secrets) maskSecret(value);
+  const platforms = getListInput('platforms');
+  for (const p of platforms) {
+    if (!PLATFORM.test(p)) {
+      throw new ConfigurationError(
+        `'${p}' is not a platform (expected os/arch[/variant], such as linux/arm64)`,
+        'platforms',
+      );
+    }
+  }
+  const cache = getInput('cache');
+  if (cache !== undefined && cache !== 'gha') {
+    throw new ConfigurationError(`'${cache}' is not accepted (expected gha, or nothing)`, 'cache');
+  }
+  const provenance = getInput('provenance') ?? 'false';
+  const inputs: Inputs = {
+    context: getInput('context') ?? '.',
+    file: getInput('file'),
+    target: getInput('target'),
+    buildArgs: getKeyValueInput('build-args'),
+    labels: getKeyValueInput('labels'),
+    annotations: parseAnnotations(getKeyValueInput('annotations')),
+    tags: getListInput('tags'),
+    platforms,
+    push: getBooleanInput('push', true),
+    load: getBooleanInput('load', false),
+    secrets,
+    secretFiles: getKeyValueInput('secret-files'),
+    builder: getEnumInput('builder', BUILDERS, 'auto'),
+    cacheFrom: getLineListInput('cache-from'),
+    cacheTo: getLineListInput('cache-to'),
+    cache: cache as 'gha' | undefined,
+    provenance,
+    pushByDigest: getBooleanInput('push-by-digest', false),
+    merge: getListInput('merge'),
+    maxSize: getSizeInput('max-size'),
+    retries: getIntegerInput('retries', { default: 3, min: 0, max: 10 }),
+  };
+  validate(inputs);
+  return inputs;
+}
+
+/** Checks that need several inputs together. */
+export function validate(inputs: Inputs): void {
+  for (const [id] of [...inputs.secrets, ...inputs.secretFiles]) {
+    if (!/^[A-Za-z0-9_.-]+$/.test(id)) {
+      throw new ConfigurationError(
+        `secret id '${id}' may only hold letters, digits, '_', '.' and '-'`,
+        inputs.secrets.some(([s]) => s === id) ? 'secrets' : 'secret-files',
+      );
+    }
+  }
+  if ((inputs.push || inputs.merge.length > 0) && inputs.tags.length === 0) {
+    throw new ConfigurationError(
+      'is required to push (full image references such as ghcr.io/org/app:1.4.0; set push: false to only build)',
+      'tags',
+    );
+  }
+  if (inputs.merge.length > 0) {
+    if (inputs.pushByDigest) throw new ConfigurationError('cannot be used together with merge', 'push-by-digest');
+    if (!inputs.push)
+      throw new ConfigurationError('merge always pushes the index; push: false cannot be used with it', 'push');
+  }
+  if (inputs.pushByDigest && !inputs.push) {
+    throw new ConfigurationError('push-by-digest pushes; it cannot be used with push: false', 'push-by-digest');
+  }
+  if (inputs.builder === 'docker' && inputs.platforms.length > 1) {
+    throw new ConfigurationError(
+      `the docker builder builds one platform only; ${inputs.platforms.length} were asked for (use builder: buildx or buildah for several platforms)`,
+      'platforms',
+    );
+  }
+  if (!/^(true|false|mode=(min|max)|[a-z]+=.*)$/.test(inputs.provenance)) {
+    throw new ConfigurationError(
+      `'${inputs.provenance}' is not accepted (expected true, false or a buildx provenance value such as mode=max)`,
+      'provenance',
+    );
+  }
+}

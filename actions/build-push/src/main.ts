@@ -1,0 +1,221 @@
+// build-push orchestration: inputs -> build (or merge) -> measure -> push by digest -> tags last
+// -> outputs and job summary.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { actionLogger, group, info, maskSecret, warning } from '#shared/action/log.js';
+import { setOutputs } from '#shared/action/outputs.js';
+import { saveState } from '#shared/action/state.js';
+import { addTable, addText, writeSummary } from '#shared/action/summary.js';
+import { formatSize } from '#shared/parse.js';
+import { RegistryClient } from '#shared/oci/client.js';
+import { parseReference } from '#shared/oci/reference.js';
+import {
+  type BuilderName,
+  build,
+  buildxLoad,
+  cacheArguments,
+  checkCapabilities,
+  defaultEngines,
+  needsHostNetwork,
+  resolveBuilder,
+} from './builders.js';
+import { type Inputs, readInputs } from './inputs.js';
+import { checkBudget, describeSizes, sizesOf } from './layout.js';
+import { bringSources, collectSources, makeIndex, parseMergeList } from './merge.js';
+import { CLEANUP_STATE } from './post.js';
+import { removeSecrets, writeSecrets } from './secrets.js';
+import { pushByDigest, putTags, repositoriesOf, type Target } from './upload.js';
+
+export function targetsOf(tags: string[]): Target[] {
+  return tags.map((t) => {
+    const ref = parseReference(t, { input: 'tags' });
+    return { repo: { registry: ref.registry, repository: ref.repository }, tag: ref.tag };
+  });
+}
+
+function registryClient(inputs: Inputs): RegistryClient {
+  return new RegistryClient({
+    retry: { retries: inputs.retries },
+    logger: actionLogger,
+    maskSecret,
+    userAgent: 'container-image-actions/build-push',
+  });
+}
+
+interface Result {
+  builder: BuilderName | 'merge';
+  digest: string;
+  mediaType: string;
+  imageId: string;
+  name?: string;
+  sizes: Record<string, number>;
+  tags: string[];
+  cache: string;
+  seconds: number;
+  builderMetadata?: Record<string, unknown>;
+}
+
+export async function main(): Promise<void> {
+  const inputs = readInputs();
+  const started = Date.now();
+  const result = inputs.merge.length ? await runMerge(inputs) : await runBuild(inputs);
+  result.seconds = (Date.now() - started) / 1000;
+  publish(result);
+  await writeReport(result);
+}
+
+async function runMerge(inputs: Inputs): Promise<Result> {
+  const client = registryClient(inputs);
+  const targets = targetsOf(inputs.tags);
+  const entries = await group('Checking the digests to merge', async () => {
+    const found = await collectSources(client, parseMergeList(inputs.merge));
+    for (const e of found)
+      info(
+        `${e.descriptor.platform ? `${e.descriptor.platform.os}/${e.descriptor.platform.architecture}${e.descriptor.platform.variant ? `/${e.descriptor.platform.variant}` : ''}` : '?'}: ${e.descriptor.digest}`,
+      );
+    return found;
+  });
+  const index = makeIndex(entries, inputs.annotations);
+  await group(`Pushing index ${index.digest}`, async () => {
+    for (const repo of repositoriesOf(targets)) {
+      await bringSources(client, entries, repo);
+      await pushByDigest(client, { dir: '', root: index, children: [], images: [] }, repo);
+    }
+    await putTags(client, index, targets);
+    info(`pushed ${inputs.tags.join(', ')}`);
+  });
+  const sizes = Object.fromEntries(
+    entries.map((e) => {
+      const p = e.descriptor.platform;
+      return [[p?.os, p?.architecture, p?.variant].filter(Boolean).join('/'), e.compressedSize];
+    }),
+  );
+  const first = targets[0] as Target;
+  return {
+    builder: 'merge',
+    digest: index.digest,
+    mediaType: index.mediaType,
+    imageId: index.digest,
+    name: `${first.repo.registry}/${first.repo.repository}`,
+    sizes,
+    tags: inputs.tags,
+    cache: 'none',
+    seconds: 0,
+  };
+}
+
+async function runBuild(inputs: Inputs): Promise<Result> {
+  const env = process.env;
+  const engines = defaultEngines(env);
+  const targets = targetsOf(inputs.tags);
+  const builder = await resolveBuilder(inputs.builder, engines);
+  checkCapabilities(builder, inputs);
+  const workspace = env.GITHUB_WORKSPACE || process.cwd();
+  const context = resolve(workspace, inputs.context);
+  const dockerfile = inputs.file ? resolve(workspace, inputs.file) : join(context, 'Dockerfile');
+  const cache = cacheArguments(inputs, targets[0]?.repo.repository);
+  if (builder !== 'buildx' && (cache.from.length || cache.to.length)) {
+    warning(`the ${builder} builder takes no cache-from/cache-to/cache; building without them`);
+    cache.from = [];
+    cache.to = [];
+  }
+  const workDir = await mkdtemp(join(env.RUNNER_TEMP || tmpdir(), 'build-push-'));
+  const secrets = await writeSecrets(inputs.secrets, inputs.secretFiles, env);
+  saveState(CLEANUP_STATE, [workDir, secrets.dir].filter(Boolean));
+  try {
+    const hostNetwork = builder === 'buildah' ? false : await needsHostNetwork(engines);
+    const req = {
+      inputs,
+      context,
+      dockerfile,
+      secrets: secrets.files,
+      cacheFrom: cache.from,
+      cacheTo: cache.to,
+      workDir,
+      hostNetwork,
+    };
+    const built = await group(`Building with ${builder}`, async () => {
+      const out = await build(builder, req, engines);
+      for (const line of describeSizes(out.image.images)) info(line);
+      return out;
+    });
+    checkBudget(built.image.images, inputs.maxSize);
+
+    let digest = '';
+    if (inputs.push) {
+      const client = registryClient(inputs);
+      digest = await group(`Pushing ${built.image.root.digest}`, async () => {
+        let pushed = '';
+        for (const repo of repositoriesOf(targets)) {
+          pushed = await pushByDigest(client, built.image, repo);
+          info(`pushed ${repo.registry}/${repo.repository}@${pushed}`);
+        }
+        if (!inputs.pushByDigest) {
+          await putTags(client, built.image.root, targets);
+          info(`tagged ${inputs.tags.join(', ')}`);
+        }
+        return pushed;
+      });
+    }
+    if (inputs.load && builder === 'buildx') await group('Loading into docker', () => buildxLoad(req, engines));
+    const first = targets[0];
+    return {
+      builder,
+      digest,
+      mediaType: built.image.root.mediaType,
+      imageId: built.imageId,
+      name: first ? `${first.repo.registry}/${first.repo.repository}` : undefined,
+      sizes: sizesOf(built.image.images),
+      tags: inputs.pushByDigest || !inputs.push ? [] : inputs.tags,
+      cache: [...cache.from.map((c) => `from ${c}`), ...cache.to.map((c) => `to ${c}`)].join('; ') || 'none',
+      seconds: 0,
+      builderMetadata: built.builderMetadata,
+    };
+  } finally {
+    await removeSecrets(secrets.dir);
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+function publish(r: Result): void {
+  const platforms = Object.keys(r.sizes);
+  setOutputs({
+    digest: r.digest,
+    image: r.digest && r.name ? `${r.name}@${r.digest}` : '',
+    imageid: r.imageId,
+    sizes: r.sizes,
+    platforms: platforms.join(','),
+    metadata: {
+      builder: r.builder,
+      digest: r.digest,
+      mediaType: r.mediaType,
+      imageId: r.imageId,
+      name: r.name,
+      tags: r.tags,
+      platforms,
+      sizes: r.sizes,
+      seconds: r.seconds,
+      ...(r.builderMetadata ? { buildx: r.builderMetadata } : {}),
+    },
+  });
+}
+
+async function writeReport(r: Result): Promise<void> {
+  addText(`### ${r.builder === 'merge' ? 'Merged' : 'Built'} ${r.name ?? 'image'}`);
+  addTable(
+    ['', ''],
+    [
+      ['Digest', r.digest || '(not pushed)'],
+      ['Tags', r.tags.join(', ') || '(none)'],
+      ['Builder', r.builder],
+      ['Cache', r.cache],
+      ['Time', `${r.seconds.toFixed(1)} s`],
+    ],
+  );
+  addTable(
+    ['Platform', 'Compressed size'],
+    Object.entries(r.sizes).map(([p, n]) => [p, formatSize(n)]),
+  );
+  await writeSummary();
+}

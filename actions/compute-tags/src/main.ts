@@ -1,0 +1,117 @@
+// compute-tags: event payload + rules -> tags, labels, annotations. Reads existing releases only
+// when a floating tag needs judging, and loads the registry client only then.
+import { actionLogger, debug, group, info, maskSecret, warning } from '#shared/action/log.js';
+import { setOutput } from '#shared/action/outputs.js';
+import { addHeading, addTable, addText, writeSummary } from '#shared/action/summary.js';
+import { GitRepo } from '#shared/git/git-repo.js';
+import { formatReference } from '#shared/oci/reference.js';
+import { type TagContext, planTags } from './compute.js';
+import { readPayload, resolveCommitTime, runContext } from './context.js';
+import { decideFloating, type FloatingDecision, needsJudgement } from './floating.js';
+import type { ImageName } from './images.js';
+import { type ComputeTagsInputs, getInputs } from './inputs.js';
+import { listRegistryTags, readReleases } from './releases.js';
+import { buildResult } from './result.js';
+import { hasExpression } from './template.js';
+
+const REGISTRY_TIMEOUT_MS = 10_000;
+
+function summaryRows(
+  kept: ReadonlyArray<{ tag: string; rule: string }>,
+  decisions: readonly FloatingDecision[],
+): string[][] {
+  const why = new Map(decisions.map((d) => [d.tag, d]));
+  const rows = kept.map((c) => [c.tag, c.rule, why.get(c.tag)?.reason ?? '']);
+  for (const d of decisions) if (!d.moved) rows.push([`${d.tag} (not emitted)`, d.rule, d.reason]);
+  return rows;
+}
+
+export async function main(): Promise<void> {
+  const inputs: ComputeTagsInputs = getInputs();
+  const env = process.env;
+  const run = runContext(env, readPayload(env.GITHUB_EVENT_PATH));
+  const git = new GitRepo({ cwd: env.GITHUB_WORKSPACE || process.cwd() });
+  const now = new Date();
+  const commit = await resolveCommitTime(run, git, now);
+  if (commit.source === 'clock') {
+    info(`The commit time is unknown (${commit.problem}); the current time is used for the created label`);
+  }
+  debug(
+    `event ${run.eventName}, ref ${run.ref}, sha ${run.sha}, commit time ${commit.time.toISOString()} (${commit.source})`,
+  );
+  const ctx: TagContext = {
+    ...run,
+    tagPrefix: inputs.tagPrefix,
+    shaLength: inputs.shaLength,
+    now,
+    commitTime: commit.time,
+  };
+
+  await group('Rules', async () => {
+    for (const rule of inputs.rules) info(`${rule.line} (priority ${rule.priority})`);
+  });
+  const plan = planTags(inputs.rules, inputs.flavor, ctx);
+  for (const message of plan.warnings) warning(message);
+
+  let sources: Parameters<typeof decideFloating>[2];
+  if (needsJudgement(plan, inputs.floatingTags)) {
+    const first = inputs.images[0] as ImageName;
+    const registryName = `registry ${formatReference(first.ref)}`;
+    const read = await group('Existing releases', async () => {
+      const result = await readReleases(
+        {
+          gitTags: () => git.listTags(),
+          registryTags: () => listRegistryTags(first.ref, { logger: actionLogger, maskSecret }),
+          isShallow: () => git.isShallow(),
+        },
+        {
+          tagPrefix: inputs.tagPrefix,
+          imagePrefix: hasExpression(inputs.flavor.prefix) ? '' : inputs.flavor.prefix,
+          imageSuffix: hasExpression(inputs.flavor.suffix) ? '' : inputs.flavor.suffix,
+          registryName,
+          registryTimeoutMs: REGISTRY_TIMEOUT_MS,
+        },
+      );
+      for (const note of result.notes) info(note);
+      return result;
+    });
+    sources = read.sources;
+    const used = read.sources?.map((s) => s.name).join(' and ');
+    for (const problem of read.problems) {
+      warning(
+        used
+          ? `${problem}; floating tags are judged from ${used} only`
+          : `${problem}; floating tags move as with floating-tags: always`,
+      );
+    }
+  }
+  const { kept, decisions } = decideFloating(plan, inputs.floatingTags, sources);
+  for (const d of decisions) info(`${d.tag}: ${d.reason}`);
+
+  const result = buildResult({
+    images: inputs.images,
+    kept,
+    decisions,
+    plan,
+    ctx,
+    labels: inputs.labels,
+    annotations: inputs.annotations,
+  });
+  if (result.tags.length === 0) warning(`No tag applies to this ${run.eventName || 'event'} (ref '${run.ref}')`);
+  await group('Tags', async () => {
+    for (const tag of result.tags) info(tag);
+  });
+
+  setOutput('version', result.version);
+  setOutput('tags', result.tags.join('\n'));
+  setOutput('tag-names', result.tagNames.join('\n'));
+  setOutput('labels', result.labels.join('\n'));
+  setOutput('annotations', result.annotations.join('\n'));
+  setOutput('json', result.json);
+  setOutput('is-release', result.isRelease);
+
+  addHeading('Image tags');
+  addTable(['Tag', 'Rule', 'Floating'], summaryRows(kept, decisions));
+  addText(`Images: ${inputs.images.map((i) => `\`${i.text}\``).join(', ')} · version \`${result.version}\``);
+  await writeSummary();
+}

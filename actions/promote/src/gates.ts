@@ -1,0 +1,245 @@
+// Promotion gates, checked on the source digest before anything is written: a signature
+// exists, required tags sit on the same digest, the image is old enough. Every gate is
+// evaluated so that one run reports all reasons for a refusal.
+import { describeError, OperationError } from '#shared/errors.js';
+import type { Descriptor, ManifestResult, RegistryClient, RepositoryRef } from '#shared/oci/client.js';
+import { isIndexMediaType } from '#shared/oci/media-types.js';
+import { formatReference } from '#shared/oci/reference.js';
+import { cosignTag, listReferrers, SIGNATURE_ARTIFACT_TYPES, SIGSTORE_BUNDLE_PREFIX } from '#shared/oci/referrers.js';
+
+export type GateName = 'require-signature' | 'require-tags' | 'require-age';
+
+export interface GateResult {
+  gate: GateName;
+  passed: boolean;
+  /** one sentence: what was found */
+  detail: string;
+}
+
+export interface GateOptions {
+  requireSignature: boolean;
+  requireTags: readonly string[];
+  /** milliseconds */
+  requireAge: number | undefined;
+}
+
+const CREATED_ANNOTATION = 'org.opencontainers.image.created';
+
+export type ClientForGates = Pick<RegistryClient, 'headManifest' | 'getManifest' | 'getBlobBytes' | 'referrersApi'>;
+
+/** A cosign signature or a Sigstore bundle (cosign v3 signatures and attestations are bundles). */
+export function isCosignSignature(desc: { artifactType?: string }): boolean {
+  const type = desc.artifactType ?? '';
+  return (
+    type.startsWith(SIGSTORE_BUNDLE_PREFIX) || (type.includes('cosign') && SIGNATURE_ARTIFACT_TYPES.includes(type))
+  );
+}
+
+export async function checkSignature(client: ClientForGates, repo: RepositoryRef, digest: string): Promise<GateResult> {
+  const sigTag = cosignTag(digest, 'sig');
+  if (await client.headManifest(repo, sigTag)) {
+    return { gate: 'require-signature', passed: true, detail: `cosign signature tag ${sigTag}` };
+  }
+  const { descriptors } = await listReferrers(client, repo, digest);
+  const signature = descriptors.find(isCosignSignature);
+  if (signature) {
+    return {
+      gate: 'require-signature',
+      passed: true,
+      detail: `signature referrer ${signature.digest} (${signature.artifactType})`,
+    };
+  }
+  return {
+    gate: 'require-signature',
+    passed: false,
+    detail: `no cosign signature (tag ${sigTag}) and no Sigstore bundle referrer found for ${digest}`,
+  };
+}
+
+export async function checkRequiredTags(
+  client: ClientForGates,
+  repo: RepositoryRef,
+  digest: string,
+  tags: readonly string[],
+): Promise<GateResult> {
+  const problems: string[] = [];
+  for (const tag of tags) {
+    const found = await client.headManifest(repo, tag);
+    if (!found) problems.push(`'${tag}' does not exist`);
+    else if (found.digest !== digest) problems.push(`'${tag}' points to ${found.digest}`);
+  }
+  const where = formatReference({ registry: repo.registry, repository: repo.repository });
+  return problems.length
+    ? {
+        gate: 'require-tags',
+        passed: false,
+        detail: `${where} must carry ${tags.join(', ')} on ${digest}, but ${problems.join(', ')}`,
+      }
+    : { gate: 'require-tags', passed: true, detail: `${tags.join(', ')} on the source digest` };
+}
+
+export interface ImageTime {
+  time: Date;
+  /** where the time came from, for messages */
+  from: string;
+}
+
+/** A timestamp at or before the epoch is what reproducible builds write: it says nothing about age. */
+function meaningfulTime(text: unknown): Date | undefined {
+  if (typeof text !== 'string') return undefined;
+  const t = new Date(text);
+  return Number.isNaN(t.getTime()) || t.getTime() <= 0 ? undefined : t;
+}
+
+function isAttestationEntry(entry: { annotations?: Record<string, string>; platform?: { os?: string } }): boolean {
+  return (
+    entry.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest' || entry.platform?.os === 'unknown'
+  );
+}
+
+/**
+ * When the image was made: the config `created` (for an index the newest of its platform
+ * images), else the `org.opencontainers.image.created` annotation of the root manifest.
+ */
+export async function imageTime(
+  client: ClientForGates,
+  repo: RepositoryRef,
+  root: ManifestResult,
+): Promise<ImageTime | undefined> {
+  // biome-ignore lint/suspicious/noExplicitAny: manifests are arbitrary JSON documents
+  const images: Array<{ json: any; digest: string }> = [];
+  if (isIndexMediaType(root.mediaType)) {
+    for (const entry of (root.json.manifests ?? []) as Descriptor[]) {
+      if (isAttestationEntry(entry) || isIndexMediaType(entry.mediaType ?? '')) continue;
+      const child = await client.getManifest(repo, entry.digest);
+      images.push({ json: child.json, digest: child.digest });
+    }
+  } else {
+    images.push({ json: root.json, digest: root.digest });
+  }
+  const created: unknown[] = [];
+  for (const image of images) {
+    const config = image.json.config as { digest?: string } | undefined;
+    if (!config?.digest) continue;
+    const bytes = await client.getBlobBytes(repo, config.digest, 4 * 1024 * 1024);
+    try {
+      created.push(JSON.parse(bytes.toString('utf8')).created);
+    } catch {
+      // A config that is not JSON (an artifact) has no creation time to offer.
+    }
+  }
+  return judgeCreated(created, root.json.annotations?.[CREATED_ANNOTATION], images.length);
+}
+
+/** The newest meaningful config `created` time, else the annotation; undefined when neither says. */
+export function judgeCreated(
+  configCreated: readonly unknown[],
+  annotation: unknown,
+  imageCount: number,
+): ImageTime | undefined {
+  const configTimes = configCreated.map(meaningfulTime).filter((t): t is Date => t !== undefined);
+  if (configTimes.length) {
+    const newest = new Date(Math.max(...configTimes.map((t) => t.getTime())));
+    const from =
+      imageCount > 1
+        ? `the newest image config 'created' of its ${imageCount} platforms`
+        : "the image config 'created'";
+    return { time: newest, from };
+  }
+  const annotated = meaningfulTime(annotation);
+  if (annotated) return { time: annotated, from: `the '${CREATED_ANNOTATION}' annotation` };
+  return undefined;
+}
+
+export function formatAge(ms: number): string {
+  const units: Array<[string, number]> = [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+  ];
+  if (ms < 1000) return ms < 0 ? `${formatAge(-ms)} in the future` : '0s';
+  const parts: string[] = [];
+  let rest = ms;
+  for (const [unit, size] of units) {
+    const n = Math.floor(rest / size);
+    if (n > 0) parts.push(`${n}${unit}`);
+    rest -= n * size;
+    if (parts.length === 2) break;
+  }
+  return parts.join('');
+}
+
+export async function checkAge(
+  client: ClientForGates,
+  repo: RepositoryRef,
+  root: ManifestResult,
+  minAgeMs: number,
+  now: Date,
+): Promise<GateResult> {
+  const time = await imageTime(client, repo, root);
+  const required = formatAge(minAgeMs);
+  if (!time) {
+    return {
+      gate: 'require-age',
+      passed: false,
+      detail: `the age of ${root.digest} cannot be judged: no image config 'created' time and no '${CREATED_ANNOTATION}' annotation`,
+    };
+  }
+  const age = now.getTime() - time.time.getTime();
+  const when = `created ${time.time.toISOString()} according to ${time.from}`;
+  return age >= minAgeMs
+    ? { gate: 'require-age', passed: true, detail: `${formatAge(age)} old (${when}), at least ${required}` }
+    : {
+        gate: 'require-age',
+        passed: false,
+        detail: `${root.digest} is ${age < 0 ? formatAge(age) : `only ${formatAge(age)} old`} (${when}); at least ${required} is required`,
+      };
+}
+
+export async function checkGates(
+  client: ClientForGates,
+  repo: RepositoryRef,
+  root: ManifestResult,
+  options: GateOptions,
+  now: Date,
+): Promise<GateResult[]> {
+  const results: GateResult[] = [];
+  const guard = async (gate: GateName, fn: () => Promise<GateResult>): Promise<void> => {
+    try {
+      results.push(await fn());
+    } catch (err) {
+      results.push({ gate, passed: false, detail: `the check failed: ${describeError(err)}` });
+    }
+  };
+  if (options.requireSignature) await guard('require-signature', () => checkSignature(client, repo, root.digest));
+  if (options.requireTags.length)
+    await guard('require-tags', () => checkRequiredTags(client, repo, root.digest, options.requireTags));
+  if (options.requireAge !== undefined) {
+    const minAge = options.requireAge;
+    await guard('require-age', () => checkAge(client, repo, root, minAge, now));
+  }
+  return results;
+}
+
+/** A refusal by the gates: carries every result so that the job summary can show them. */
+export class GatesRefusedError extends OperationError {
+  constructor(
+    source: string,
+    readonly results: readonly GateResult[],
+  ) {
+    super(
+      `Promotion of ${source} refused, nothing was written`,
+      results
+        .filter((r) => !r.passed)
+        .map((r) => `${r.gate}: ${r.detail}`)
+        .join('; '),
+    );
+    this.name = 'GatesRefusedError';
+  }
+}
+
+/** Throws one error naming every failed gate; nothing has been written when it is thrown. */
+export function assertGatesPassed(source: string, results: readonly GateResult[]): void {
+  if (results.some((r) => !r.passed)) throw new GatesRefusedError(source, results);
+}

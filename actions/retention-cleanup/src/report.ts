@@ -1,0 +1,92 @@
+// The job summary of a cleanup: counts, the decisions with their reasons (collapsed when long),
+// bytes reclaimable, and what registries do with the space afterwards.
+import { addDetails, addHeading, addTable, addText, cell } from '#shared/action/summary.js';
+import { formatSize } from '#shared/parse.js';
+import type { RepositoryPlan } from './plan.js';
+import type { SweepResult } from './sweep.js';
+
+export interface ReportOptions {
+  dryRun: boolean;
+  refused: boolean;
+  maxDeletions: number;
+  uploadNote: string;
+}
+
+const short = (digest: string) => digest.replace(/^sha256:/, '').slice(0, 12);
+
+/** The rows of the decisions table: one per root, then one per manifest deleted with it. */
+export function decisionRows(plan: RepositoryPlan): string[][] {
+  const rows: string[][] = [];
+  const deleting = new Set(plan.deletions.map((d) => d.digest));
+  for (const r of plan.roots) {
+    const extra = [
+      ...r.untag.map((t) => `tag '${t}' removed`),
+      ...r.stuck.map((s) => `tag '${s.tag}' stays: ${s.why}`),
+    ];
+    rows.push([
+      r.tags.join(', ') || '(untagged)',
+      short(r.digest),
+      r.decision === 'keep' || !deleting.has(r.digest) ? 'keep' : 'delete',
+      [r.reason, ...extra].join('; '),
+    ]);
+  }
+  const roots = new Set(plan.roots.map((r) => r.digest));
+  for (const d of plan.deletions)
+    if (!roots.has(d.digest)) rows.push([d.tags.join(', ') || '(untagged)', short(d.digest), 'delete', d.reason]);
+  return rows;
+}
+
+export async function writeReport(
+  plans: readonly RepositoryPlan[],
+  results: readonly SweepResult[],
+  o: ReportOptions,
+): Promise<void> {
+  const verb = o.refused ? 'refused' : o.dryRun ? 'dry run' : 'done';
+  addHeading(`Retention cleanup (${verb})`, 2);
+  if (o.refused) {
+    addText(
+      `**Nothing was deleted:** the plan exceeds max-deletions (${o.maxDeletions}). Review it, then raise max-deletions or narrow the policy.`,
+    );
+  }
+  addTable(
+    ['repository', 'tags', 'manifests', 'kept roots', 'to delete', 'tags to remove', 'reclaimable'],
+    plans.map((p) => [
+      p.repository,
+      String(p.tagCount),
+      String(p.manifestCount),
+      String(p.roots.filter((r) => r.decision === 'keep').length),
+      String(p.deletions.length),
+      String(p.untags.length),
+      formatSize(p.reclaimableBytes),
+    ]),
+  );
+  for (const [i, plan] of plans.entries()) {
+    const rows = decisionRows(plan);
+    const table = [
+      '| tags | digest | decision | reason |',
+      '|---|---|---|---|',
+      ...rows.map((r) => `| ${r.map((c) => cell(c)).join(' | ')} |`),
+    ].join('\n');
+    if (rows.length > 20) addDetails(`${plan.repository}: ${rows.length} decisions`, table);
+    else {
+      addHeading(plan.repository, 3);
+      addText(table);
+    }
+    const result = results[i];
+    if (result) {
+      const gone = result.deleted.filter((d) => d.outcome === 'already-gone').length;
+      addText(
+        `Deleted ${result.deleted.length - gone} manifest(s)${gone ? ` (${gone} already gone)` : ''}, removed ${result.untagged.length} tag(s).`,
+      );
+      for (const s of result.stuck) addText(`- tag \`${s.tag}\` stays on ${short(s.digest)}: ${s.why}`);
+      for (const s of result.skipped) addText(`- ${short(s.digest)} not deleted: ${s.why}`);
+    }
+    for (const n of plan.notes) addText(`- ${n}`);
+  }
+  if (plans.some((p) => p.provider === 'oci')) {
+    addText(
+      'Generic registries free space only when their garbage collection runs. Run it without `--delete-untagged` (`-m`): on distribution 2.8 that flag deletes the platform manifests of multi-arch images.',
+    );
+  }
+  if (o.uploadNote) addText(o.uploadNote);
+}

@@ -1,0 +1,95 @@
+// Start-up benchmark: for each bundle, the median wall time of a minimal valid run (start to
+// exit, through the runner protocol) divided by bare `node -e 0`, measured alternately in the
+// same run so that machine noise hits both alike. Usage: node bench/startup.mjs [runs]
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const runs = Number(process.argv[2] ?? 21);
+const dir = mkdtempSync(join(tmpdir(), 'bench-startup-'));
+const event = join(dir, 'event.json');
+writeFileSync(
+  event,
+  JSON.stringify({
+    ref: 'refs/heads/main',
+    head_commit: { id: '860c1904a1ce19322e91ac35af1ab07466440c37', timestamp: '2026-11-20T10:00:00Z' },
+    repository: { name: 'app', full_name: 'name/app', html_url: 'https://github.com/name/app', default_branch: 'main' },
+  }),
+);
+
+// A minimal valid run of each action: inputs that make it do its real work without a network.
+const cases = {
+  'compute-tags': { inputs: { images: 'name/app' } },
+  'registry-login': {
+    inputs: { registry: '127.0.0.1:5999', username: 'u', password: 'p', verify: 'none', logout: 'true' },
+  },
+};
+
+function runOnce(args, env) {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  return { ms, code: r.status, out: `${r.stdout}${r.stderr}` };
+}
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+const rows = [];
+for (const [name, spec] of Object.entries(cases)) {
+  const bundle = join(root, 'dist', name, 'index.js');
+  if (!existsSync(bundle)) continue;
+  const files = Object.fromEntries(
+    ['GITHUB_OUTPUT', 'GITHUB_STATE', 'GITHUB_ENV', 'GITHUB_PATH', 'GITHUB_STEP_SUMMARY'].map((k) => [
+      k,
+      join(dir, `${name}-${k}`),
+    ]),
+  );
+  const home = join(dir, `${name}-home`);
+  mkdirSync(home, { recursive: true });
+  const env = {
+    PATH: process.env.PATH,
+    HOME: home,
+    DOCKER_CONFIG: join(home, '.docker'),
+    GITHUB_ACTIONS: 'true',
+    GITHUB_EVENT_NAME: 'push',
+    GITHUB_EVENT_PATH: event,
+    GITHUB_REF: 'refs/heads/main',
+    GITHUB_SHA: '860c1904a1ce19322e91ac35af1ab07466440c37',
+    GITHUB_REPOSITORY: 'name/app',
+    GITHUB_RUN_NUMBER: '7',
+    GITHUB_WORKSPACE: dir,
+    RUNNER_TEMP: dir,
+    ...files,
+  };
+  for (const [k, v] of Object.entries(spec.inputs)) env[`INPUT_${k.toUpperCase()}`] = v;
+  const ours = [];
+  const bare = [];
+  for (let i = 0; i < runs; i++) {
+    for (const f of Object.values(files)) writeFileSync(f, '');
+    const r = runOnce([bundle], env);
+    if (r.code !== 0) {
+      console.error(`${name}: the minimal run failed (exit ${r.code}):\n${r.out.slice(-2000)}`);
+      process.exit(1);
+    }
+    ours.push(r.ms);
+    bare.push(runOnce(['-e', '0'], env).ms);
+  }
+  rows.push({ name, ours: median(ours), bare: median(bare) });
+}
+rmSync(dir, { recursive: true, force: true });
+
+console.log(`start-up, median of ${runs} runs each, bundle vs bare node -e 0 in the same run`);
+console.log('action'.padEnd(20), 'bundle ms'.padStart(10), 'node ms'.padStart(10), 'ratio'.padStart(7));
+for (const r of rows) {
+  console.log(
+    r.name.padEnd(20),
+    r.ours.toFixed(1).padStart(10),
+    r.bare.toFixed(1).padStart(10),
+    `${(r.ours / r.bare).toFixed(2)}x`.padStart(7),
+  );
+}

@@ -1,0 +1,1151 @@
+// The registry client (OCI distribution API v2) every action that touches a registry stands on:
+// manifests byte-exact and digest-verified, blobs streamed both ways with bounded memory,
+// cross-repository mounts, tag listing, the referrers API. Auth (anonymous, basic, bearer
+// challenge) and retries live in auth.ts and transport.ts; this file speaks the API.
+import { Readable } from 'node:stream';
+import { Authenticator, AuthError, repositoryScope } from './auth.js';
+import { type CredentialProvider, dockerConfigCredentials } from './credentials.js';
+import { DigestMismatchError, digestAlgorithm, digestOf, VerifyingStream } from './digest.js';
+import { bareMediaType, MANIFEST_ACCEPT, MediaType } from './media-types.js';
+import { digestProblem, isDigest, isValidTag, registryApiHost } from './reference.js';
+import {
+  describeNetworkError,
+  type HttpRequest,
+  type HttpResponse,
+  header,
+  isRetryableNetworkError,
+  parseLinkNext,
+  RegistryError,
+  RetryableStatusError,
+  readText,
+  Transport,
+} from './transport.js';
+
+export { RegistryError };
+
+export interface RepositoryRef {
+  registry: string;
+  repository: string;
+}
+
+export interface ManifestResult {
+  /** verified against the bytes */
+  digest: string;
+  /** from the body's mediaType or Content-Type */
+  mediaType: string;
+  /** byte-exact body */
+  bytes: Buffer;
+  // biome-ignore lint/suspicious/noExplicitAny: parsed manifest JSON of any manifest kind
+  json: any;
+}
+
+export interface Platform {
+  os: string;
+  architecture: string;
+  variant?: string;
+  'os.version'?: string;
+  'os.features'?: string[];
+}
+
+export interface Descriptor {
+  mediaType: string;
+  digest: string;
+  size: number;
+  annotations?: Record<string, string>;
+  artifactType?: string;
+  platform?: Platform;
+}
+
+export type BlobTransfer = 'mounted' | 'existed' | 'uploaded';
+
+export type BlobBody = () => Promise<Readable> | Readable;
+
+export interface RegistryClientOptions {
+  /** default: the docker config (DOCKER_CONFIG or ~/.docker/config.json, helpers included) */
+  credentials?: CredentialProvider;
+  retry?: { retries?: number; minDelayMs?: number; maxDelayMs?: number };
+  logger?: { debug(msg: string): void; info?(msg: string): void; warning?(msg: string): void };
+  /** called for every secret the client holds: passwords from providers, tokens it obtains */
+  maskSecret?: (secret: string) => void;
+  /** default: localhost / 127.0.0.0/8 / [::1] hosts use http */
+  plainHttp?: (registry: string) => boolean;
+  userAgent?: string;
+  /** blobs up to this size go up in one PUT; larger ones in PATCH chunks (default 32 MiB) */
+  monolithicMaxBytes?: number;
+  /** PATCH chunk size for large blobs, raised to the registry's OCI-Chunk-Min-Length (default 16 MiB) */
+  chunkBytes?: number;
+  /** environment for HTTPS_PROXY/HTTP_PROXY/NO_PROXY (default: process.env) */
+  env?: NodeJS.ProcessEnv;
+}
+
+type Action = 'pull' | 'push' | 'delete';
+
+function stringRecord(value: unknown): Record<string, string> | undefined {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(value)) if (typeof v === 'string') out[k] = v;
+  return out;
+}
+
+/** A descriptor from manifest JSON, or undefined when the entry lacks what a descriptor must have. */
+export function toDescriptor(value: unknown): Descriptor | undefined {
+  const v = value as Record<string, unknown> | null;
+  if (!v || typeof v !== 'object') return undefined;
+  if (typeof v.mediaType !== 'string' || typeof v.digest !== 'string' || typeof v.size !== 'number') return undefined;
+  const d: Descriptor = { mediaType: v.mediaType, digest: v.digest, size: v.size };
+  const annotations = stringRecord(v.annotations);
+  if (annotations) d.annotations = annotations;
+  if (typeof v.artifactType === 'string') d.artifactType = v.artifactType;
+  const p = v.platform as Record<string, unknown> | undefined;
+  if (p && typeof p === 'object' && typeof p.os === 'string' && typeof p.architecture === 'string') {
+    const platform: Platform = { os: p.os, architecture: p.architecture };
+    if (typeof p.variant === 'string' && p.variant !== '') platform.variant = p.variant;
+    if (typeof p['os.version'] === 'string' && p['os.version'] !== '') platform['os.version'] = p['os.version'];
+    if (Array.isArray(p['os.features'])) {
+      platform['os.features'] = p['os.features'].filter((f): f is string => typeof f === 'string');
+    }
+    d.platform = platform;
+  }
+  return d;
+}
+
+/** The entries of an index (OCI index or Docker manifest list) with their platforms; [] for a single manifest. */
+export function indexManifests(manifest: Pick<ManifestResult, 'json'>): Descriptor[] {
+  const list = (manifest.json as { manifests?: unknown })?.manifests;
+  if (!Array.isArray(list)) return [];
+  return list.map(toDescriptor).filter((d): d is Descriptor => d !== undefined);
+}
+
+/** `os/architecture[/variant]`, as docker and buildx write platforms. */
+export function formatPlatform(platform: Platform): string {
+  return [platform.os, platform.architecture, platform.variant].filter(Boolean).join('/');
+}
+
+interface CallSpec {
+  operation: string;
+  repo: RepositoryRef;
+  /** token scopes the request needs */
+  scopes: string[];
+  /** what the request does, for permission errors */
+  action: Action;
+  method: string;
+  url: string;
+  headers?: Record<string, string>;
+  body?: Buffer | string | Readable;
+  /** follow 3xx (GET/HEAD of blobs and manifests), dropping Authorization on another origin */
+  followRedirects?: boolean;
+}
+
+/** OCI recommends registries accept manifests up to 4 MiB; twice that is read before giving up. */
+const MANIFEST_MAX_BYTES = 8 * 1024 * 1024;
+const TAG_LIST_MAX_BYTES = 64 * 1024 * 1024;
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+const MAX_REDIRECTS = 10;
+const MAX_PAGES = 10_000;
+const TAGS_PAGE = 1000;
+
+function loopbackHost(registry: string): boolean {
+  const host = registry
+    .replace(/:\d+$/, '')
+    .replace(/^\[|\]$/g, '')
+    .toLowerCase();
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/** The first error of an OCI error body (`{"errors":[{"code","message"}]}`), when there is one. */
+export function parseOciError(text: string): { code?: string; message?: string } {
+  try {
+    const body = JSON.parse(text) as { errors?: Array<{ code?: unknown; message?: unknown }> };
+    const first = Array.isArray(body?.errors) ? body.errors[0] : undefined;
+    if (!first) return {};
+    return {
+      code: typeof first.code === 'string' ? first.code : undefined,
+      message: typeof first.message === 'string' ? first.message.slice(0, 300) : undefined,
+    };
+  } catch {
+    return {};
+  }
+}
+
+function contentLength(res: HttpResponse): number | undefined {
+  const v = header(res.headers, 'content-length');
+  if (v === undefined || !/^\d+$/.test(v.trim())) return undefined;
+  return Number(v);
+}
+
+/** `location` with `digest=` added to its query, whatever query it already has. */
+function withQuery(location: string, name: string, value: string): string {
+  const url = new URL(location);
+  url.searchParams.set(name, value);
+  return url.toString();
+}
+
+async function dump(res: HttpResponse): Promise<void> {
+  try {
+    await res.body.dump();
+  } catch {
+    // the connection is dropped instead of reused; nothing else to do
+  }
+}
+
+async function readBody(res: HttpResponse, max: number, what: string): Promise<Buffer> {
+  const declared = contentLength(res);
+  if (declared !== undefined && declared > max) {
+    res.body.destroy();
+    throw new Error(`${what} is ${declared} bytes, more than the ${max} bytes accepted`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of res.body) {
+    size += (chunk as Buffer).length;
+    if (size > max) {
+      res.body.destroy();
+      throw new Error(`${what} is more than the ${max} bytes accepted`);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export class RegistryClient {
+  private readonly transport: Transport;
+  private readonly auth: Authenticator;
+  private readonly plainHttp: (registry: string) => boolean;
+  private readonly logger?: RegistryClientOptions['logger'];
+  private readonly monolithicMax: number;
+  private readonly chunkBytes: number;
+
+  constructor(options: RegistryClientOptions = {}) {
+    this.logger = options.logger;
+    this.transport = new Transport({
+      retry: options.retry,
+      userAgent: options.userAgent,
+      env: options.env,
+      logger: options.logger,
+    });
+    this.auth = new Authenticator({
+      transport: this.transport,
+      credentials: options.credentials ?? dockerConfigCredentials({ env: options.env }),
+      maskSecret: options.maskSecret,
+      logger: options.logger,
+    });
+    this.plainHttp = options.plainHttp ?? loopbackHost;
+    this.monolithicMax = options.monolithicMaxBytes ?? 32 * 1024 * 1024;
+    this.chunkBytes = options.chunkBytes ?? 16 * 1024 * 1024;
+  }
+
+  /** total HTTP requests made, token requests included */
+  requestCount(): number {
+    return this.transport.requestCount();
+  }
+
+  /** closes kept-alive connections */
+  close(): Promise<void> {
+    return this.transport.close();
+  }
+
+  // ---- manifests ----
+
+  async getManifest(repo: RepositoryRef, reference: string): Promise<ManifestResult> {
+    const operation = `getting manifest ${this.refText(repo, reference)}`;
+    this.checkReference(operation, reference);
+    return this.call(
+      {
+        operation,
+        repo,
+        scopes: [repositoryScope(repo.repository, 'pull')],
+        action: 'pull',
+        method: 'GET',
+        url: this.url(repo, `manifests/${reference}`),
+        headers: { accept: MANIFEST_ACCEPT },
+        followRedirects: true,
+      },
+      async (res) => {
+        if (res.status !== 200) throw await this.responseError(operation, res, repo, 'pull', 'manifest');
+        const bytes = await readBody(res, MANIFEST_MAX_BYTES, 'the manifest');
+        const headerDigest = header(res.headers, 'docker-content-digest');
+        let digest: string;
+        if (isDigest(reference)) {
+          digest = digestOf(bytes, digestAlgorithm(reference));
+          if (digest !== reference) throw new DigestMismatchError(reference, digest, 'the manifest the registry sent');
+        } else {
+          const algorithm = headerDigest && isDigest(headerDigest) ? digestAlgorithm(headerDigest) : 'sha256';
+          digest = digestOf(bytes, algorithm);
+          if (headerDigest && isDigest(headerDigest) && headerDigest !== digest) {
+            throw new DigestMismatchError(
+              headerDigest,
+              digest,
+              'the manifest the registry sent (Docker-Content-Digest)',
+            );
+          }
+        }
+        let json: unknown;
+        try {
+          json = JSON.parse(bytes.toString('utf8'));
+        } catch {
+          throw new RegistryError(operation, 'the registry sent a manifest that is not JSON');
+        }
+        const bodyType = (json as { mediaType?: unknown })?.mediaType;
+        const mediaType =
+          typeof bodyType === 'string' && bodyType !== ''
+            ? bodyType
+            : bareMediaType(header(res.headers, 'content-type') ?? MediaType.OciManifest);
+        return { digest, mediaType, bytes, json };
+      },
+    );
+  }
+
+  /** null on 404 */
+  async headManifest(repo: RepositoryRef, reference: string): Promise<Descriptor | null> {
+    const operation = `checking manifest ${this.refText(repo, reference)}`;
+    this.checkReference(operation, reference);
+    const found = await this.call(
+      {
+        operation,
+        repo,
+        scopes: [repositoryScope(repo.repository, 'pull')],
+        action: 'pull',
+        method: 'HEAD',
+        url: this.url(repo, `manifests/${reference}`),
+        headers: { accept: MANIFEST_ACCEPT },
+        followRedirects: true,
+      },
+      async (res) => {
+        await dump(res);
+        if (res.status === 404) return null;
+        if (res.status !== 200) throw await this.responseError(operation, res, repo, 'pull', 'manifest');
+        const headerDigest = header(res.headers, 'docker-content-digest');
+        const size = contentLength(res);
+        const mediaType = header(res.headers, 'content-type');
+        if (!headerDigest || !isDigest(headerDigest) || size === undefined || !mediaType) return undefined;
+        if (isDigest(reference) && headerDigest !== reference) return undefined;
+        return { mediaType: bareMediaType(mediaType), digest: headerDigest, size } satisfies Descriptor;
+      },
+    );
+    if (found !== undefined) return found;
+    // The registry left out what a HEAD should say: read the manifest to know it for sure.
+    const full = await this.getManifest(repo, reference);
+    return { mediaType: full.mediaType, digest: full.digest, size: full.bytes.length };
+  }
+
+  async putManifest(
+    repo: RepositoryRef,
+    reference: string,
+    bytes: Buffer,
+    mediaType: string,
+  ): Promise<{ digest: string; subjectProcessed: boolean }> {
+    const operation = `pushing manifest ${this.refText(repo, reference)}`;
+    this.checkReference(operation, reference);
+    const digest = isDigest(reference) ? digestOf(bytes, digestAlgorithm(reference)) : digestOf(bytes);
+    if (isDigest(reference) && digest !== reference) {
+      throw new RegistryError(operation, `the manifest bytes have digest ${digest}, not ${reference}`);
+    }
+    return this.call(
+      {
+        operation,
+        repo,
+        scopes: [repositoryScope(repo.repository, 'pull,push')],
+        action: 'push',
+        method: 'PUT',
+        url: this.url(repo, `manifests/${reference}`),
+        headers: { 'content-type': mediaType },
+        body: bytes,
+      },
+      async (res) => {
+        const text = await readText(res, 64 * 1024);
+        if (res.status !== 201 && res.status !== 200 && res.status !== 202) {
+          throw await this.responseError(operation, res, repo, 'push', 'manifest', text);
+        }
+        const answered = header(res.headers, 'docker-content-digest');
+        if (
+          answered &&
+          isDigest(answered) &&
+          digestAlgorithm(answered) === digestAlgorithm(digest) &&
+          answered !== digest
+        ) {
+          throw new DigestMismatchError(digest, answered, 'the manifest as the registry stored it');
+        }
+        return { digest, subjectProcessed: header(res.headers, 'oci-subject') !== undefined };
+      },
+    );
+  }
+
+  /** Deletes a manifest by digest; one that is already gone counts as deleted. */
+  async deleteManifest(repo: RepositoryRef, digest: string): Promise<void> {
+    const operation = `deleting manifest ${this.refText(repo, digest)}`;
+    this.checkDigest(operation, digest);
+    await this.call(
+      {
+        operation,
+        repo,
+        scopes: [repositoryScope(repo.repository, 'delete')],
+        action: 'delete',
+        method: 'DELETE',
+        url: this.url(repo, `manifests/${digest}`),
+      },
+      async (res) => {
+        const text = await readText(res, 64 * 1024);
+        if (res.status === 202 || res.status === 200 || res.status === 204) return;
+        if (res.status === 404 && parseOciError(text).code === 'MANIFEST_UNKNOWN') {
+          this.logger?.debug(`${operation}: already gone`);
+          return;
+        }
+        throw await this.responseError(operation, res, repo, 'delete', 'manifest', text);
+      },
+    );
+  }
+
+  /** false when the registry cannot untag (400/405 on distribution, Docker Hub, ghcr) */
+  async deleteTag(repo: RepositoryRef, tag: string): Promise<boolean> {
+    const operation = `deleting tag ${this.refText(repo, tag)}`;
+    if (!isValidTag(tag)) throw new RegistryError(operation, `'${tag}' is not a valid tag`);
+    return this.call(
+      {
+        operation,
+        repo,
+        scopes: [repositoryScope(repo.repository, 'delete')],
+        action: 'delete',
+        method: 'DELETE',
+        url: this.url(repo, `manifests/${tag}`),
+      },
+      async (res) => {
+        const text = await readText(res, 64 * 1024);
+        if (res.status === 202 || res.status === 200 || res.status === 204) return true;
+        const code = parseOciError(text).code;
+        if (res.status === 400 || res.status === 405 || res.status === 501 || code === 'UNSUPPORTED') return false;
+        throw await this.responseError(operation, res, repo, 'delete', 'manifest', text);
+      },
+    );
+  }
+
+  // ---- tags ----
+
+  /** all pages, sorted; [] for a repository the registry does not know */
+  async listTags(repo: RepositoryRef): Promise<string[]> {
+    const operation = `listing tags of ${repo.registry}/${repo.repository}`;
+    const tags = new Set<string>();
+    const seen = new Set<string>();
+    let url: string | undefined = this.url(repo, `tags/list?n=${TAGS_PAGE}`);
+    while (url && !seen.has(url) && seen.size < MAX_PAGES) {
+      seen.add(url);
+      const pageUrl: string = url;
+      const page = await this.call(
+        {
+          operation,
+          repo,
+          scopes: [repositoryScope(repo.repository, 'pull')],
+          action: 'pull',
+          method: 'GET',
+          url: pageUrl,
+          headers: { accept: 'application/json' },
+          followRedirects: true,
+        },
+        async (res) => {
+          if (res.status === 404) {
+            const text = await readText(res, 64 * 1024);
+            const code = parseOciError(text).code;
+            if (code === 'NAME_UNKNOWN' || code === undefined) return null;
+            throw await this.responseError(operation, res, repo, 'pull', 'repository', text);
+          }
+          if (res.status !== 200) throw await this.responseError(operation, res, repo, 'pull', 'repository');
+          const body = await readBody(res, TAG_LIST_MAX_BYTES, 'the tag list');
+          let json: { tags?: unknown };
+          try {
+            json = JSON.parse(body.toString('utf8'));
+          } catch {
+            throw new RegistryError(operation, 'the registry sent a tag list that is not JSON');
+          }
+          // distribution answers `"tags": null` once every tag of a repository is gone
+          const list = Array.isArray(json?.tags) ? json.tags.filter((t): t is string => typeof t === 'string') : [];
+          return { list, next: parseLinkNext(res.headers.link, res.url) };
+        },
+      );
+      if (!page) break;
+      const before = tags.size;
+      for (const t of page.list) tags.add(t);
+      url = page.next;
+      // A registry that honours `n` but sends no Link: a full page means asking on from its last tag.
+      if (!url && page.list.length >= TAGS_PAGE && tags.size > before) {
+        url = this.url(repo, `tags/list?n=${TAGS_PAGE}&last=${encodeURIComponent(page.list.at(-1) as string)}`);
+      }
+    }
+    return [...tags].sort();
+  }
+
+  // ---- blobs ----
+
+  async headBlob(repo: RepositoryRef, digest: string): Promise<{ size: number } | null> {
+    const operation = `checking blob ${this.refText(repo, digest)}`;
+    this.checkDigest(operation, digest);
+    return this.call(
+      {
+        operation,
+        repo,
+        scopes: [repositoryScope(repo.repository, 'pull')],
+        action: 'pull',
+        method: 'HEAD',
+        url: this.url(repo, `blobs/${digest}`),
+        followRedirects: true,
+      },
+      async (res) => {
+        await dump(res);
+        if (res.status === 404) return null;
+        if (res.status !== 200) throw await this.responseError(operation, res, repo, 'pull', 'blob');
+        return { size: contentLength(res) ?? -1 };
+      },
+    );
+  }
+
+  /**
+   * Streams a blob. Redirects are followed without Authorization on other hosts. A connection
+   * cut mid-way is resumed with a Range request; the stream fails (never ends cleanly) when the
+   * content does not match the digest.
+   */
+  async getBlob(repo: RepositoryRef, digest: string): Promise<Readable> {
+    const operation = `getting blob ${this.refText(repo, digest)}`;
+    this.checkDigest(operation, digest);
+    const first = await this.openBlob(operation, repo, digest, 0);
+    const size = contentLength(first.res);
+    const retries = this.transport.retry;
+    const self = this;
+    async function* content(): AsyncGenerator<Buffer> {
+      let current = first;
+      let received = 0;
+      for (let failures = 0; ; ) {
+        try {
+          let skip = current.skip;
+          for await (const chunk of current.res.body) {
+            let b = chunk as Buffer;
+            if (skip > 0) {
+              const n = Math.min(skip, b.length);
+              skip -= n;
+              b = b.subarray(n);
+              if (b.length === 0) continue;
+            }
+            received += b.length;
+            yield b;
+          }
+          return;
+        } catch (err) {
+          if (!isRetryableNetworkError(err) || failures >= retries.retries) {
+            throw new RegistryError(
+              operation,
+              `the download broke off after ${received} bytes: ${describeNetworkError(err)}`,
+              {
+                cause: err,
+              },
+            );
+          }
+          failures++;
+          self.logger?.debug(`${operation}: cut off after ${received} bytes (${describeNetworkError(err)}); resuming`);
+          await sleep(Math.min(retries.maxDelayMs, retries.minDelayMs * 2 ** (failures - 1)));
+          current = await self.openBlob(operation, repo, digest, received);
+        }
+      }
+    }
+    const source = Readable.from(content(), { objectMode: false });
+    const verifier = new VerifyingStream(digest, { size, what: `blob ${digest}` });
+    source.on('error', (err) => verifier.destroy(err));
+    verifier.on('close', () => {
+      if (!source.destroyed) source.destroy();
+    });
+    source.pipe(verifier);
+    return verifier;
+  }
+
+  /** GET of a blob from `offset` on; `skip` is what to drop when the registry ignored the Range. */
+  private async openBlob(
+    operation: string,
+    repo: RepositoryRef,
+    digest: string,
+    offset: number,
+  ): Promise<{ res: HttpResponse; skip: number }> {
+    return this.call(
+      {
+        operation,
+        repo,
+        scopes: [repositoryScope(repo.repository, 'pull')],
+        action: 'pull',
+        method: 'GET',
+        url: this.url(repo, `blobs/${digest}`),
+        headers: offset > 0 ? { range: `bytes=${offset}-` } : {},
+        followRedirects: true,
+      },
+      async (res) => {
+        if (offset > 0 && res.status === 206) return { res, skip: 0 };
+        if (res.status === 200) return { res, skip: offset };
+        throw await this.responseError(operation, res, repo, 'pull', 'blob');
+      },
+    );
+  }
+
+  /** A small blob (a config, an SBOM) in memory, verified; larger than `maxBytes` is an error. */
+  async getBlobBytes(repo: RepositoryRef, digest: string, maxBytes = 64 * 1024 * 1024): Promise<Buffer> {
+    const operation = `getting blob ${this.refText(repo, digest)}`;
+    const stream = await this.getBlob(repo, digest);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    try {
+      for await (const chunk of stream) {
+        size += (chunk as Buffer).length;
+        if (size > maxBytes) {
+          stream.destroy();
+          throw new RegistryError(operation, `the blob is larger than the ${maxBytes} bytes accepted here`);
+        }
+        chunks.push(chunk as Buffer);
+      }
+    } catch (err) {
+      throw this.wrap(operation, err);
+    }
+    return Buffer.concat(chunks);
+  }
+
+  /**
+   * HEAD first ('existed'), then a mount from `options.mountFrom` when given ('mounted'), else
+   * an upload: one PUT for small blobs, PATCH chunks for large ones. The body factory is called
+   * again when an upload has to start over.
+   */
+  async pushBlob(
+    repo: RepositoryRef,
+    desc: { digest: string; size: number },
+    body: BlobBody,
+    options: { mountFrom?: RepositoryRef } = {},
+  ): Promise<BlobTransfer> {
+    const operation = `pushing blob ${desc.digest} to ${repo.registry}/${repo.repository}`;
+    this.checkDigest(operation, desc.digest);
+    if (await this.headBlob(repo, desc.digest)) return 'existed';
+    let session: string | undefined;
+    if (options.mountFrom) {
+      const mount = await this.tryMount(repo, desc.digest, options.mountFrom);
+      if (mount.mounted) return 'mounted';
+      session = mount.location;
+    }
+    await this.upload(operation, repo, desc, body, session);
+    return 'uploaded';
+  }
+
+  async pushBlobBytes(
+    repo: RepositoryRef,
+    bytes: Buffer,
+  ): Promise<{ digest: string; size: number; transfer: BlobTransfer }> {
+    const digest = digestOf(bytes);
+    const transfer = await this.pushBlob(repo, { digest, size: bytes.length }, () => Readable.from([bytes]));
+    return { digest, size: bytes.length, transfer };
+  }
+
+  /** true when mounted (201); false when the registry opened an upload session (cancelled) or refused */
+  async mountBlob(repo: RepositoryRef, digest: string, from: RepositoryRef): Promise<boolean> {
+    this.checkDigest(`mounting blob ${digest} into ${repo.registry}/${repo.repository}`, digest);
+    const mount = await this.tryMount(repo, digest, from);
+    if (mount.location) await this.cancelUpload(repo, mount.location);
+    return mount.mounted;
+  }
+
+  /**
+   * The mount request. 201: mounted. 202: the registry could not mount (unknown blob, or no
+   * read access to `from`) and opened an upload session instead, handed back for reuse.
+   * 401/403/404 (Harbor answers 401 when the token lacks pull on `from`): not mounted, and the
+   * plain upload that follows asks only for the target's scope.
+   */
+  private async tryMount(
+    repo: RepositoryRef,
+    digest: string,
+    from: RepositoryRef,
+  ): Promise<{ mounted: boolean; location?: string }> {
+    if (from.registry !== repo.registry || from.repository === repo.repository) return { mounted: false };
+    const operation = `mounting blob ${digest} from ${from.repository} into ${repo.registry}/${repo.repository}`;
+    const url = this.url(
+      repo,
+      `blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from.repository)}`,
+    );
+    try {
+      return await this.call(
+        {
+          operation,
+          repo,
+          scopes: [repositoryScope(repo.repository, 'pull,push'), repositoryScope(from.repository, 'pull')],
+          action: 'push',
+          method: 'POST',
+          url,
+          headers: { 'content-length': '0' },
+        },
+        async (res) => {
+          const text = await readText(res, 64 * 1024);
+          if (res.status === 201) return { mounted: true };
+          const location = header(res.headers, 'location');
+          if (res.status === 202 && location) return { mounted: false, location: new URL(location, url).toString() };
+          if (res.status === 401 || res.status === 403 || res.status === 404) {
+            this.logger?.debug(`${operation}: HTTP ${res.status}, uploading instead`);
+            return { mounted: false };
+          }
+          throw await this.responseError(operation, res, repo, 'push', 'blob', text);
+        },
+      );
+    } catch (err) {
+      if (err instanceof AuthError || (err instanceof RegistryError && (err.status === 401 || err.status === 403))) {
+        this.logger?.debug(`${operation}: not authorised to mount, uploading instead`);
+        return { mounted: false };
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * Proves push permission without writing anything: opens an upload session (the push scope is
+   * asked for and granted or refused) and cancels it. A refusal throws the registry's 401/403.
+   */
+  async checkPushAccess(repo: RepositoryRef): Promise<void> {
+    const { location } = await this.startUpload(`checking push access to ${repo.registry}/${repo.repository}`, repo);
+    await this.cancelUpload(repo, location);
+  }
+
+  /** Opens an upload session: its absolute Location and the registry's minimum chunk size. */
+  private async startUpload(operation: string, repo: RepositoryRef): Promise<{ location: string; minChunk: number }> {
+    const url = this.url(repo, 'blobs/uploads/');
+    return this.call(
+      {
+        operation,
+        repo,
+        scopes: [repositoryScope(repo.repository, 'pull,push')],
+        action: 'push',
+        method: 'POST',
+        url,
+        headers: { 'content-length': '0' },
+      },
+      async (res) => {
+        const text = await readText(res, 64 * 1024);
+        const location = header(res.headers, 'location');
+        if (res.status !== 202 || !location) throw await this.responseError(operation, res, repo, 'push', 'blob', text);
+        const min = Number(header(res.headers, 'oci-chunk-min-length') ?? '0');
+        return { location: new URL(location, url).toString(), minChunk: Number.isFinite(min) && min > 0 ? min : 0 };
+      },
+      { retry: false },
+    );
+  }
+
+  private async cancelUpload(repo: RepositoryRef, location: string): Promise<void> {
+    try {
+      await this.call(
+        {
+          operation: 'cancelling an upload',
+          repo,
+          scopes: [repositoryScope(repo.repository, 'pull,push')],
+          action: 'push',
+          method: 'DELETE',
+          url: location,
+        },
+        (res) => dump(res),
+        { retry: false },
+      );
+    } catch {
+      // an abandoned session expires on the registry by itself
+    }
+  }
+
+  /** Uploads the blob, starting over from a fresh body stream (and session) on a retryable failure. */
+  private async upload(
+    operation: string,
+    repo: RepositoryRef,
+    desc: { digest: string; size: number },
+    body: BlobBody,
+    session: string | undefined,
+  ): Promise<void> {
+    try {
+      await this.transport.retrying(operation, async (attempt) => {
+        let location = attempt === 0 ? session : undefined;
+        let minChunk = 0;
+        if (!location) ({ location, minChunk } = await this.startUpload(operation, repo));
+        let source: Readable | undefined;
+        try {
+          source = await body();
+          if (desc.size <= this.monolithicMax) await this.putMonolithic(operation, repo, location, desc, source);
+          else await this.putChunked(operation, repo, location, desc, source, minChunk);
+        } catch (err) {
+          source?.destroy();
+          await this.cancelUpload(repo, location);
+          throw err;
+        }
+      });
+    } catch (err) {
+      if (err instanceof RetryableStatusError) {
+        const { status, headers, text } = err.response;
+        throw await this.statusError(operation, status, headers, text, { repo, action: 'push', kind: 'blob' }, err);
+      }
+      throw this.wrap(operation, err);
+    }
+  }
+
+  private verified(source: Readable, desc: { digest: string; size: number }): VerifyingStream {
+    const verifier = new VerifyingStream(desc.digest, {
+      size: desc.size,
+      what: `the content given for blob ${desc.digest}`,
+    });
+    source.on('error', (err) => verifier.destroy(err));
+    source.pipe(verifier);
+    return verifier;
+  }
+
+  private async putMonolithic(
+    operation: string,
+    repo: RepositoryRef,
+    location: string,
+    desc: { digest: string; size: number },
+    source: Readable,
+  ): Promise<void> {
+    const url = withQuery(location, 'digest', desc.digest);
+    const res = await this.exchange({
+      operation,
+      repo,
+      scopes: [repositoryScope(repo.repository, 'pull,push')],
+      action: 'push',
+      method: 'PUT',
+      url,
+      headers: { 'content-type': 'application/octet-stream', 'content-length': String(desc.size) },
+      body: this.verified(source, desc),
+    });
+    await this.finishUpload(operation, repo, res, desc.digest);
+  }
+
+  /**
+   * PATCH chunks of at most chunkBytes (at least the registry's OCI-Chunk-Min-Length), each at
+   * the Location the previous answer gave, then the closing PUT. One chunk is in memory at a time.
+   */
+  private async putChunked(
+    operation: string,
+    repo: RepositoryRef,
+    firstLocation: string,
+    desc: { digest: string; size: number },
+    source: Readable,
+    minChunk: number,
+  ): Promise<void> {
+    const chunkSize = Math.max(this.chunkBytes, minChunk);
+    const scopes = [repositoryScope(repo.repository, 'pull,push')];
+    let location = firstLocation;
+    let offset = 0;
+    const send = async (chunk: Buffer): Promise<void> => {
+      const res = await this.exchange({
+        operation,
+        repo,
+        scopes,
+        action: 'push',
+        method: 'PATCH',
+        url: location,
+        headers: {
+          'content-type': 'application/octet-stream',
+          'content-range': `${offset}-${offset + chunk.length - 1}`,
+          'content-length': String(chunk.length),
+        },
+        body: chunk,
+      });
+      await this.transport.throwIfRetryable(res);
+      const text = await readText(res, 64 * 1024);
+      const next = header(res.headers, 'location');
+      if (res.status !== 202 || !next) throw await this.responseError(operation, res, repo, 'push', 'blob', text);
+      location = new URL(next, location).toString();
+      offset += chunk.length;
+    };
+    // One buffer, refilled for every chunk: a PATCH is answered only after its body was read.
+    const buffer = Buffer.allocUnsafe(chunkSize);
+    let filled = 0;
+    for await (const piece of this.verified(source, desc)) {
+      let data = piece as Buffer;
+      while (data.length > 0) {
+        const n = data.copy(buffer, filled);
+        filled += n;
+        data = data.subarray(n);
+        if (filled === chunkSize) {
+          await send(buffer);
+          filled = 0;
+        }
+      }
+    }
+    if (filled > 0) await send(buffer.subarray(0, filled));
+    const res = await this.exchange({
+      operation,
+      repo,
+      scopes,
+      action: 'push',
+      method: 'PUT',
+      url: withQuery(location, 'digest', desc.digest),
+      headers: { 'content-length': '0' },
+    });
+    await this.finishUpload(operation, repo, res, desc.digest);
+  }
+
+  private async finishUpload(operation: string, repo: RepositoryRef, res: HttpResponse, digest: string): Promise<void> {
+    await this.transport.throwIfRetryable(res);
+    if (res.status !== 201 && res.status !== 204 && res.status !== 200) {
+      throw await this.responseError(operation, res, repo, 'push', 'blob');
+    }
+    await dump(res);
+    const stored = header(res.headers, 'docker-content-digest');
+    if (stored && isDigest(stored) && stored !== digest) {
+      throw new DigestMismatchError(digest, stored, 'the blob as the registry stored it');
+    }
+  }
+
+  // ---- referrers ----
+
+  /** null when the API is unsupported (404 etc.); pagination via Link */
+  async referrersApi(repo: RepositoryRef, digest: string, artifactType?: string): Promise<Descriptor[] | null> {
+    const operation = `listing referrers of ${this.refText(repo, digest)}`;
+    this.checkDigest(operation, digest);
+    const query = artifactType ? `?artifactType=${encodeURIComponent(artifactType)}` : '';
+    let url: string | undefined = this.url(repo, `referrers/${digest}${query}`);
+    const seen = new Set<string>();
+    const found: Descriptor[] = [];
+    let filtered = true;
+    while (url && !seen.has(url) && seen.size < MAX_PAGES) {
+      seen.add(url);
+      const pageUrl: string = url;
+      const page = await this.call(
+        {
+          operation,
+          repo,
+          scopes: [repositoryScope(repo.repository, 'pull')],
+          action: 'pull',
+          method: 'GET',
+          url: pageUrl,
+          headers: { accept: MediaType.OciIndex },
+          followRedirects: true,
+        },
+        async (res) => {
+          if ([400, 404, 405, 406, 501].includes(res.status)) {
+            await dump(res);
+            return null;
+          }
+          if (res.status !== 200) throw await this.responseError(operation, res, repo, 'pull', 'manifest');
+          const body = await readBody(res, MANIFEST_MAX_BYTES, 'the referrers index');
+          let json: { manifests?: unknown };
+          try {
+            json = JSON.parse(body.toString('utf8'));
+          } catch {
+            return null;
+          }
+          if (!Array.isArray(json?.manifests)) return null;
+          const applied = (header(res.headers, 'oci-filters-applied') ?? '').split(',').map((s) => s.trim());
+          return {
+            manifests: json.manifests.map(toDescriptor).filter((d): d is Descriptor => d !== undefined),
+            applied: applied.includes('artifactType'),
+            next: parseLinkNext(res.headers.link, res.url),
+          };
+        },
+      );
+      if (!page) {
+        if (seen.size === 1) return null;
+        break;
+      }
+      found.push(...page.manifests);
+      filtered &&= page.applied;
+      url = page.next;
+    }
+    return artifactType && !filtered ? found.filter((d) => d.artifactType === artifactType) : found;
+  }
+
+  // ---- plumbing ----
+
+  private baseUrl(registry: string): string {
+    return `${this.plainHttp(registry) ? 'http' : 'https'}://${registryApiHost(registry)}`;
+  }
+
+  private url(repo: RepositoryRef, path: string): string {
+    return `${this.baseUrl(repo.registry)}/v2/${repo.repository}/${path}`;
+  }
+
+  private refText(repo: RepositoryRef, reference: string): string {
+    return `${repo.registry}/${repo.repository}${isDigest(reference) || reference.includes(':') ? '@' : ':'}${reference}`;
+  }
+
+  private checkReference(operation: string, reference: string): void {
+    if (reference.includes(':')) this.checkDigest(operation, reference);
+    else if (!isValidTag(reference)) throw new RegistryError(operation, `'${reference}' is neither a tag nor a digest`);
+  }
+
+  private checkDigest(operation: string, digest: string): void {
+    const problem = digestProblem(digest);
+    if (problem) throw new RegistryError(operation, problem);
+  }
+
+  /**
+   * One request with the auth handshake: the known Authorization (cached token or basic) goes
+   * along; a 401 is answered once with the challenge's credentials. Redirects of GET/HEAD are
+   * followed here, and Authorization only goes to the registry's own origin.
+   */
+  private async exchange(spec: CallSpec): Promise<HttpResponse> {
+    const registry = spec.repo.registry;
+    const origin = new URL(this.baseUrl(registry)).origin;
+    const send = (url: string, authorization: string | undefined, body?: CallSpec['body']): Promise<HttpResponse> => {
+      const headers: Record<string, string> = { ...(spec.headers ?? {}) };
+      if (authorization && new URL(url).origin === origin) headers.authorization = authorization;
+      return this.transport.send({ method: spec.method, url, headers, body } satisfies HttpRequest);
+    };
+    let authorization = await this.auth.authorize(registry, spec.scopes);
+    let res = await send(spec.url, authorization, spec.body);
+    if (res.status === 401) {
+      const challenge = res.headers['www-authenticate'];
+      await dump(res);
+      if (spec.body instanceof Readable) {
+        // A stream is spent: the upload starts over (the token cache now knows the challenge).
+        throw new RetryableStatusError(401, res.headers, '', undefined);
+      }
+      authorization = await this.auth.challenge(registry, challenge, spec.scopes, authorization);
+      res = await send(spec.url, authorization, spec.body);
+    } else if (!authorization && res.status < 400) {
+      this.auth.markAnonymous(registry);
+    }
+    let url = spec.url;
+    for (let hops = 0; spec.followRedirects && REDIRECT_STATUSES.has(res.status); hops++) {
+      const location = header(res.headers, 'location');
+      if (!location || hops >= MAX_REDIRECTS) break;
+      await dump(res);
+      const next = new URL(location, url);
+      // The redirect target (often a presigned storage URL) is not logged: its query is a credential.
+      this.logger?.debug(`${spec.operation}: redirected to ${next.host}`);
+      url = next.toString();
+      res = await send(url, authorization);
+    }
+    // Path only: upload Locations carry session state and storage URLs carry signatures.
+    const where = new URL(url);
+    this.logger?.debug(
+      `${spec.method} ${where.origin === origin ? where.pathname : `${where.host} (redirect target)`}: HTTP ${res.status}`,
+    );
+    return res;
+  }
+
+  /** exchange + retries + error mapping; `handle` reads the response (and may throw). */
+  private async call<T>(
+    spec: CallSpec,
+    handle: (res: HttpResponse) => Promise<T>,
+    options: { retry?: boolean } = {},
+  ): Promise<T> {
+    const once = async (): Promise<T> => {
+      const res = await this.exchange(spec);
+      await this.transport.throwIfRetryable(res);
+      return handle(res);
+    };
+    try {
+      return options.retry === false ? await once() : await this.transport.retrying(spec.operation, once);
+    } catch (err) {
+      if (err instanceof RetryableStatusError) {
+        const kind = /\/blobs\//.test(spec.url) ? 'blob' : /\/manifests\//.test(spec.url) ? 'manifest' : 'repository';
+        throw await this.statusError(
+          spec.operation,
+          err.response.status,
+          err.response.headers,
+          err.response.text,
+          { repo: spec.repo, action: spec.action, kind },
+          err,
+        );
+      }
+      throw this.wrap(spec.operation, err);
+    }
+  }
+
+  /** Any error as a RegistryError for this operation, with every known secret scrubbed. */
+  private wrap(operation: string, err: unknown): Error {
+    if (err instanceof RegistryError) {
+      if (err instanceof AuthError || err.operation !== operation) {
+        return new RegistryError(operation, this.redact(err.message), {
+          status: err.status,
+          code: err.code,
+          cause: err,
+        });
+      }
+      return err;
+    }
+    if (err instanceof RetryableStatusError) {
+      return new RegistryError(operation, `the registry answered HTTP ${err.status}`, {
+        status: err.status,
+        cause: err,
+      });
+    }
+    if (err instanceof DigestMismatchError || (err instanceof Error && err.name === 'SizeMismatchError')) {
+      return new RegistryError(operation, (err as Error).message, { cause: err });
+    }
+    if (isRetryableNetworkError(err)) {
+      return new RegistryError(operation, `connection failed: ${this.redact(describeNetworkError(err))}`, {
+        cause: err,
+      });
+    }
+    if (err instanceof Error && !(err instanceof TypeError) && !(err instanceof RangeError)) {
+      return new RegistryError(operation, this.redact(err.message), { cause: err });
+    }
+    return err instanceof Error ? err : new Error(String(err));
+  }
+
+  private redact(text: string): string {
+    let out = text;
+    for (const secret of this.auth.secrets) if (secret.length >= 4) out = out.split(secret).join('***');
+    return out;
+  }
+
+  private async responseError(
+    operation: string,
+    res: HttpResponse,
+    repo: RepositoryRef,
+    action: Action,
+    kind: 'manifest' | 'blob' | 'repository',
+    text?: string,
+  ): Promise<RegistryError> {
+    const body = text ?? (await readText(res, 64 * 1024));
+    return this.statusError(operation, res.status, res.headers, body, { repo, action, kind });
+  }
+
+  private async statusError(
+    operation: string,
+    status: number,
+    headers: HttpResponse['headers'],
+    text: string,
+    context: { repo: RepositoryRef; action: Action; kind?: 'manifest' | 'blob' | 'repository' },
+    cause?: unknown,
+  ): Promise<RegistryError> {
+    const { code, message } = parseOciError(text);
+    const { registry, repository } = context.repo;
+    const name = `${registry}/${repository}`;
+    const kind = context.kind ?? 'manifest';
+    const credentialed = await this.auth.hasCredential(registry).catch(() => false);
+    let explanation: string;
+    switch (status) {
+      case 401:
+        if (!credentialed) {
+          explanation = `authentication required: no credentials were found for ${registry} (log in with registry-login or docker login, or pass credentials)`;
+        } else if (this.auth.scheme(registry) === 'bearer') {
+          explanation = `denied: the credentials lack ${context.action} permission on ${name}`;
+        } else {
+          explanation = `authentication failed for ${registry}: check the username/password`;
+        }
+        break;
+      case 403:
+        explanation = credentialed
+          ? `denied: the credentials lack ${context.action} permission on ${name}`
+          : `denied: anonymous ${context.action} is not allowed on ${name}`;
+        break;
+      case 404:
+        explanation =
+          code === 'NAME_UNKNOWN'
+            ? `repository ${name} not found`
+            : code === 'BLOB_UNKNOWN' || kind === 'blob'
+              ? 'blob unknown'
+              : code === 'MANIFEST_UNKNOWN' || kind === 'manifest'
+                ? 'manifest unknown'
+                : 'not found';
+        break;
+      case 429:
+        explanation = 'too many requests: the registry kept throttling';
+        break;
+      default:
+        explanation = status >= 500 ? `the registry failed (HTTP ${status})` : `the registry refused the request`;
+    }
+    const answered = [`HTTP ${status}`, code, message ? `${message}` : undefined].filter(Boolean).join(' ');
+    const www = headers['www-authenticate'];
+    const scopeHint =
+      status === 401 && typeof www === 'string' && /insufficient_scope/.test(www) ? ', insufficient scope' : '';
+    return new RegistryError(operation, this.redact(`${explanation} (${answered}${scopeHint})`), {
+      status,
+      code,
+      cause,
+    });
+  }
+}

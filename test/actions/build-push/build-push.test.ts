@@ -1,0 +1,253 @@
+import { describe, expect, it } from 'vitest';
+import { describeBuildFailure, instructionLines } from '../../../actions/build-push/src/build-errors.js';
+import {
+  type BuildRequest,
+  buildahGlobalArgs,
+  buildxArgs,
+  cacheArguments,
+  fromRegistries,
+} from '../../../actions/build-push/src/builders.js';
+import { type Inputs, parseAnnotations, validate } from '../../../actions/build-push/src/inputs.js';
+import { checkBudget, type PlatformImage } from '../../../actions/build-push/src/layout.js';
+import { isLoopbackRegistry } from '#shared/docker/docker-cli.js';
+
+const baseInputs: Inputs = {
+  context: '.',
+  buildArgs: [],
+  labels: [],
+  annotations: [],
+  tags: ['127.0.0.1:5000/app:1.0'],
+  platforms: [],
+  push: true,
+  load: false,
+  secrets: [],
+  secretFiles: [],
+  builder: 'auto',
+  cacheFrom: [],
+  cacheTo: [],
+  provenance: 'false',
+  pushByDigest: false,
+  merge: [],
+  retries: 3,
+};
+
+describe('cache arguments', () => {
+  it.each([
+    [{ cache: undefined, platforms: [] }, 'octo/app', [], []],
+    [
+      { cache: 'gha' as const, platforms: [] },
+      'octo/app',
+      ['type=gha,scope=octo-app'],
+      ['type=gha,mode=max,scope=octo-app'],
+    ],
+    [
+      { cache: 'gha' as const, platforms: ['linux/arm64'] },
+      'octo/app',
+      ['type=gha,scope=octo-app-linux-arm64'],
+      ['type=gha,mode=max,scope=octo-app-linux-arm64'],
+    ],
+    [
+      { cache: 'gha' as const, platforms: ['linux/amd64', 'linux/arm64'] },
+      undefined,
+      ['type=gha,scope=image'],
+      ['type=gha,mode=max,scope=image'],
+    ],
+  ])('%j for %s', (over, repo, from, to) => {
+    expect(cacheArguments({ ...baseInputs, ...over }, repo)).toEqual({ from, to });
+  });
+
+  it('keeps explicit cache-from/cache-to before the shorthand', () => {
+    const r = cacheArguments(
+      { ...baseInputs, cache: 'gha', cacheFrom: ['type=registry,ref=r/c'], cacheTo: ['type=inline'] },
+      'a/b',
+    );
+    expect(r).toEqual({
+      from: ['type=registry,ref=r/c', 'type=gha,scope=a-b'],
+      to: ['type=inline', 'type=gha,mode=max,scope=a-b'],
+    });
+  });
+});
+
+describe('buildx arguments', () => {
+  it('maps every build input', () => {
+    const req: BuildRequest = {
+      inputs: {
+        ...baseInputs,
+        target: 'final',
+        buildArgs: [['V', '1']],
+        labels: [['org.opencontainers.image.version', '1.0']],
+        annotations: parseAnnotations([
+          ['index:org.opencontainers.image.title', 'app'],
+          ['a', 'b'],
+        ]),
+        platforms: ['linux/amd64', 'linux/arm64'],
+      },
+      context: '/w/ctx',
+      dockerfile: '/w/ctx/Dockerfile',
+      secrets: [['token', '/t/secret-0']],
+      cacheFrom: ['type=gha,scope=x'],
+      cacheTo: [],
+      workDir: '/t/w',
+      hostNetwork: true,
+    };
+    expect(buildxArgs(req, '/t/w/image', '/t/w/m.json')).toEqual([
+      'buildx',
+      'build',
+      '--file',
+      '/w/ctx/Dockerfile',
+      '--target',
+      'final',
+      '--build-arg',
+      'V=1',
+      '--label',
+      'org.opencontainers.image.version=1.0',
+      '--annotation',
+      'index:org.opencontainers.image.title=app',
+      '--annotation',
+      'a=b',
+      '--platform',
+      'linux/amd64,linux/arm64',
+      '--provenance=false',
+      '--secret',
+      'id=token,src=/t/secret-0',
+      '--cache-from',
+      'type=gha,scope=x',
+      '--network=host',
+      '--output',
+      'type=oci,dest=/t/w/image,tar=false',
+      '--metadata-file',
+      '/t/w/m.json',
+      '/w/ctx',
+    ]);
+  });
+});
+
+describe('inputs', () => {
+  it.each([
+    [
+      { builder: 'docker' as const, platforms: ['linux/amd64', 'linux/arm64'] },
+      "Input 'platforms': the docker builder builds one platform only; 2 were asked for",
+    ],
+    [{ tags: [] }, "Input 'tags': is required to push"],
+    [{ merge: ['r/a@sha256:00'], pushByDigest: true }, "Input 'push-by-digest': cannot be used together with merge"],
+    [{ secrets: [['a b', 'x']] as Array<[string, string]> }, "Input 'secrets': secret id 'a b'"],
+    [{ provenance: 'maybe' }, "Input 'provenance': 'maybe' is not accepted"],
+  ])('rejects %j', (over, message) => {
+    expect(() => validate({ ...baseInputs, ...over })).toThrow(message);
+  });
+
+  it('reads annotation levels', () => {
+    expect(
+      parseAnnotations([
+        ['manifest-descriptor:k', 'v'],
+        ['k2', 'v=2'],
+      ]),
+    ).toEqual([
+      { level: 'manifest-descriptor', key: 'k', value: 'v' },
+      { level: 'default', key: 'k2', value: 'v=2' },
+    ]);
+    expect(() => parseAnnotations([['manifest[linux/amd64]:k', 'v']])).toThrow('per-platform annotation levels');
+  });
+});
+
+describe('buildah options', () => {
+  it('uses vfs storage under RUNNER_TEMP unless storage is configured', () => {
+    expect(buildahGlobalArgs({ RUNNER_TEMP: '/rt' }, '/w')).toEqual([
+      '--storage-driver',
+      'vfs',
+      '--root',
+      '/rt/buildah/root',
+      '--runroot',
+      '/rt/buildah/runroot',
+    ]);
+    expect(buildahGlobalArgs({ RUNNER_TEMP: '/rt', CONTAINERS_STORAGE_CONF: '/s.conf' }, '/w')).toEqual([]);
+  });
+
+  it.each([
+    ['FROM scratch\n', []],
+    [
+      'FROM 127.0.0.1:5000/base:1 AS b\nFROM --platform=$BUILDPLATFORM ghcr.io/o/x\nFROM alpine/git\n',
+      ['127.0.0.1:5000', 'ghcr.io'],
+    ],
+    ['from localhost/base\n', ['localhost']],
+  ])('registries of %j', (dockerfile, expected) => {
+    expect(fromRegistries(dockerfile)).toEqual(expected);
+  });
+
+  it.each([
+    ['127.0.0.1:5000', true],
+    ['127.3.2.1', true],
+    ['localhost:5000', true],
+    ['[::1]:5000', true],
+    ['ghcr.io', false],
+    ['10.0.0.1:5000', false],
+    ['localhost.example.com', false],
+  ])('loopback %s', (host, expected) => {
+    expect(isLoopbackRegistry(host)).toBe(expected);
+  });
+});
+
+describe('build failures', () => {
+  const dockerfile = 'FROM scratch\n# comment\nCOPY busybox /bin/busybox\nRUN a \\\n  b\nCOPY nothing /x\n';
+
+  it('finds instruction lines', () => {
+    expect(instructionLines(dockerfile).map((i) => i.line)).toEqual([1, 3, 4, 6]);
+  });
+
+  it.each([
+    [
+      'buildx',
+      '#6 [2/2] COPY nothing /x\n#6 ERROR: failed to calculate checksum: "/nothing": not found\n------\nDockerfile:6\n--------------------\n   6 | >>> COPY nothing /x\n--------------------\nERROR: failed to solve: failed to compute cache key: "/nothing": not found\n',
+      {
+        line: 6,
+        message:
+          'failed to calculate checksum: "/nothing": not found; failed to solve: failed to compute cache key: "/nothing": not found',
+      },
+    ],
+    [
+      'classic',
+      'Step 1/4 : FROM scratch\n ---> \nStep 2/4 : COPY busybox /bin/busybox\nStep 3/4 : RUN a   b\nStep 4/4 : COPY nothing /x\nCOPY failed: file not found in build context or excluded by .dockerignore: stat nothing: file does not exist\n',
+      {
+        line: 6,
+        message:
+          'COPY failed: file not found in build context or excluded by .dockerignore: stat nothing: file does not exist',
+      },
+    ],
+    [
+      'classic parse error',
+      'Error response from daemon: dockerfile parse error line 2: unknown instruction: FORM\n',
+      { line: 2, message: 'dockerfile parse error line 2: unknown instruction: FORM' },
+    ],
+    [
+      'buildah',
+      'STEP 1/3: FROM scratch\nSTEP 2/3: COPY nothing /x\nError: error building at STEP "COPY nothing /x": checking on sources: no such file or directory\n',
+      { line: 6, message: 'error building at STEP "COPY nothing /x": checking on sources: no such file or directory' },
+    ],
+    ['nothing useful', 'something went wrong\n', { line: undefined, message: 'something went wrong' }],
+  ])('%s', (_name, output, expected) => {
+    expect(describeBuildFailure(output, dockerfile)).toEqual(expected);
+  });
+});
+
+describe('size budget', () => {
+  const image = (platform: string, layers: number[]): PlatformImage => ({
+    platform,
+    manifest: { digest: 'sha256:m', mediaType: 'x', bytes: Buffer.alloc(0), json: {} },
+    config: { mediaType: 'c', digest: 'sha256:c', size: 100 },
+    layers: layers.map((size, i) => ({ mediaType: 'l', digest: `sha256:${String(i).repeat(64)}`, size })),
+    compressedSize: 100 + layers.reduce((a, b) => a + b, 0),
+  });
+
+  it('passes within the budget and without one', () => {
+    expect(() => checkBudget([image('linux/amd64', [900])], 1000)).not.toThrow();
+    expect(() => checkBudget([image('linux/amd64', [9e9])], undefined)).not.toThrow();
+  });
+
+  it('names the platform, its size and the largest layers', () => {
+    expect(() =>
+      checkBudget([image('linux/amd64', [500]), image('linux/arm64', [2_000_000, 300_000])], 1_000_000),
+    ).toThrow(
+      'checking max-size 1 MB (1000000 bytes): linux/arm64 is 2.3 MB (2300100 bytes; largest layers: sha256:000000000000 2 MB, sha256:111111111111 300 kB); nothing was pushed',
+    );
+  });
+});
