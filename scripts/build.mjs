@@ -1,7 +1,7 @@
 // Bundles every action (actions/<name>/src/index.ts) with ncc into dist/<name>/index.js.
 // Usage: node scripts/build.mjs [name...]   (no names: every action)
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -9,6 +9,8 @@ const all = readdirSync(join(root, 'actions')).filter((n) => existsSync(join(roo
 const names = process.argv.slice(2).length ? process.argv.slice(2) : all;
 
 function build(name) {
+  // from an empty folder: chunks of an earlier build must not linger beside the new ones
+  rmSync(join(root, 'dist', name), { recursive: true, force: true });
   return new Promise((resolve, reject) => {
     const args = [
       'build',

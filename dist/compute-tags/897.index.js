@@ -518,7 +518,7 @@ function dockerConfigCredentials(options = {}) {
 }
 
 // EXTERNAL MODULE: ./node_modules/undici/index.js
-var undici = __webpack_require__(6752);
+var undici = __webpack_require__(4371);
 ;// CONCATENATED MODULE: ./shared/src/oci/transport.ts
 
 

@@ -220,11 +220,11 @@ export function buildRequests(single: RawRequest, list: unknown): RegistryReques
   return requests;
 }
 
-export function readInputs(): Inputs {
+export async function readInputs(): Promise<Inputs> {
   const password = getInput('password');
   maskSecret(password);
   const listText = getInput('registries');
-  const list = listText === undefined ? undefined : getYamlInput('registries');
+  const list = listText === undefined ? undefined : await getYamlInput('registries');
   if (list !== undefined) {
     // Passwords inside the list are masked before anything can print them.
     for (const item of Array.isArray(list) ? list : []) {

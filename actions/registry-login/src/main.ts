@@ -22,7 +22,6 @@ import { dockerConfigKey } from '#shared/registries/hosts.js';
 import { type ResolvedLogin, resolveLogins } from './credentials.js';
 import { createHttpClient } from './http.js';
 import { readInputs } from './inputs.js';
-import { verifyLogin } from './verify.js';
 
 export const STATE_KEY = 'login';
 
@@ -33,7 +32,7 @@ export interface LoginState {
 }
 
 export async function main(): Promise<void> {
-  const inputs = readInputs();
+  const inputs = await readInputs();
   const env = process.env;
   const http = createHttpClient({ debug });
   const mask = (secret: string) => maskSecret(secret);
@@ -51,16 +50,20 @@ export async function main(): Promise<void> {
           );
         }
         info(`${login.registry}: user '${login.username}' via ${login.method}`);
-        const verified = await verifyLogin({
-          http,
-          registry: login.registry,
-          username: login.username,
-          password: login.password,
-          scope: request.verify,
-          repository: request.verifyRepository,
-          mask,
-          debug,
-        });
+        // the registry client behind the check is loaded only when a login is checked
+        const verified =
+          request.verify === 'none'
+            ? 'none'
+            : await (await import('./verify.js')).verifyLogin({
+                http,
+                registry: login.registry,
+                username: login.username,
+                password: login.password,
+                scope: request.verify,
+                repository: request.verifyRepository,
+                mask,
+                debug,
+              });
         if (verified !== 'none') info(`${login.registry}: verified ${verified}`);
         logins.push({ ...login, verified });
       }

@@ -1,19 +1,18 @@
 // Input helpers: every action reads its inputs through these, once, into one typed object.
 // Each error names the input and says what would be accepted.
-import * as core from '@actions/core';
 import { ConfigurationError } from '../errors.js';
 import { parseDuration, parseKeyValues, parseList, parseSize } from '../parse.js';
-import { parse as parseYaml } from 'yaml';
+import { readInput } from './protocol.js';
 
 /** The input's value, trimmed; undefined when empty or not given. */
 export function getInput(name: string): string | undefined {
-  const value = core.getInput(name, { trimWhitespace: true });
+  const value = readInput(name).trim();
   return value === '' ? undefined : value;
 }
 
 /** The input's value without trimming (for inputs where leading/trailing space matters); undefined when empty. */
 export function getRawInput(name: string): string | undefined {
-  const value = core.getInput(name, { trimWhitespace: false });
+  const value = readInput(name);
   return value.trim() === '' ? undefined : value;
 }
 
@@ -97,10 +96,14 @@ export function getSizeInput(name: string): number | undefined {
   return value === undefined ? undefined : parseSize(value, name);
 }
 
-/** A YAML (or JSON) document; errors say where the YAML is broken. */
-export function getYamlInput(name: string): unknown {
+/**
+ * A YAML (or JSON) document; errors say where the YAML is broken. The YAML parser is loaded only
+ * when such an input is given, to keep it off every action's start-up.
+ */
+export async function getYamlInput(name: string): Promise<unknown> {
   const value = getRawInput(name);
   if (value === undefined) return undefined;
+  const { parse: parseYaml } = await import('yaml');
   try {
     return parseYaml(value, { prettyErrors: false });
   } catch (err) {

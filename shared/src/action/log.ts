@@ -1,5 +1,6 @@
 // Logging for actions: log groups, annotations, masking, and the plain logger handed to domain code.
-import * as core from '@actions/core';
+import { EOL } from 'node:os';
+import { type CommandProperties, issueCommand } from './protocol.js';
 
 export interface Logger {
   debug(message: string): void;
@@ -7,24 +8,52 @@ export interface Logger {
   warning(message: string): void;
 }
 
-export const info = (message: string): void => core.info(message);
-export const warning = (message: string): void => core.warning(message);
-export const debug = (message: string): void => core.debug(message);
-export const isDebug = (): boolean => core.isDebug();
+/** Where an annotation points: the runner shows it on that line of the file. */
+export interface AnnotationPlace {
+  file?: string;
+  line?: number;
+  endLine?: number;
+  col?: number;
+  title?: string;
+}
+
+export const info = (message: string): void => {
+  process.stdout.write(`${message}${EOL}`);
+};
+export const warning = (message: string): void => issueCommand('warning', {}, message);
+export const debug = (message: string): void => issueCommand('debug', {}, message);
+export const isDebug = (): boolean => process.env.RUNNER_DEBUG === '1';
+
+/** An `::error::` or `::warning::` annotation, optionally placed on a file and line. */
+export function annotate(level: 'error' | 'warning' | 'notice', message: string, place: AnnotationPlace = {}): void {
+  const properties: CommandProperties = {
+    title: place.title,
+    file: place.file,
+    line: place.line,
+    endLine: place.endLine,
+    col: place.col,
+  };
+  issueCommand(level, properties, message);
+}
 
 /** Masks a secret in every later log line; call it the moment a secret is read or derived. */
 export function maskSecret(secret: string | undefined): void {
   if (!secret) return;
-  core.setSecret(secret);
+  issueCommand('add-mask', {}, secret);
   // A multi-line secret (a JSON key, a PEM) is masked line by line by the runner too.
   for (const line of secret.split(/\r?\n/)) {
-    if (line.trim().length >= 4 && line !== secret) core.setSecret(line.trim());
+    if (line.trim().length >= 4 && line !== secret) issueCommand('add-mask', {}, line.trim());
   }
 }
 
-export function group<T>(name: string, fn: () => Promise<T>): Promise<T> {
-  return core.group(name, fn);
+export async function group<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  issueCommand('group', {}, name);
+  try {
+    return await fn();
+  } finally {
+    issueCommand('endgroup', {}, '');
+  }
 }
 
-/** The logger domain code receives: it never imports @actions/core itself. */
+/** The logger domain code receives: it never writes workflow commands itself. */
 export const actionLogger: Logger = { debug, info, warning };

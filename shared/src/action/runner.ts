@@ -1,7 +1,8 @@
 // The single entry and error boundary of every action: picks main or post, and turns any
-// error into one `::error::` line and exit code 1. The only place that calls setFailed.
-import * as core from '@actions/core';
+// error into one `::error::` line and exit code 1. The only place that fails a step.
 import { ConfigurationError, OperationError } from '../errors.js';
+import { debug } from './log.js';
+import { issueCommand } from './protocol.js';
 import { isPostPhase, markMainDone } from './state.js';
 
 export type Step = () => Promise<void>;
@@ -33,8 +34,8 @@ export async function run(main: Step, post?: Step): Promise<void> {
   try {
     await (phase === 'post' ? (post as Step) : main)();
   } catch (err) {
-    if (!(err instanceof ConfigurationError) && err instanceof Error && err.stack) core.debug(err.stack);
-    core.setFailed(errorLine(err, phase));
+    if (!(err instanceof ConfigurationError) && err instanceof Error && err.stack) debug(err.stack);
+    issueCommand('error', {}, errorLine(err, phase));
     process.exitCode = 1;
   }
 }

@@ -88,9 +88,12 @@ describe('input helpers', () => {
     expect(getDurationInput('older-than')).toBe(2_592_000_000);
     input('max-size', '200MB');
     expect(getSizeInput('max-size')).toBe(200_000_000);
+  });
+
+  it('parses a YAML input and names the input when it is broken', async () => {
     input('registries', '- registry: ghcr.io\n  username: me\n');
-    expect(getYamlInput('registries')).toEqual([{ registry: 'ghcr.io', username: 'me' }]);
+    expect(await getYamlInput('registries')).toEqual([{ registry: 'ghcr.io', username: 'me' }]);
     input('registries', '- registry: [unclosed');
-    expect(() => getYamlInput('registries')).toThrow(/^Input 'registries': is not valid YAML \(/);
+    await expect(getYamlInput('registries')).rejects.toThrow(/^Input 'registries': is not valid YAML \(/);
   });
 });

@@ -1,0 +1,2267 @@
+export const id = 54;
+export const ids = [54];
+export const modules = {
+
+/***/ 54:
+/***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
+
+// ESM COMPAT FLAG
+__webpack_require__.r(__webpack_exports__);
+
+// EXPORTS
+__webpack_require__.d(__webpack_exports__, {
+  verifyLogin: () => (/* binding */ verifyLogin)
+});
+
+// EXTERNAL MODULE: ./shared/src/errors.ts
+var errors = __webpack_require__(3904);
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __webpack_require__(7075);
+// EXTERNAL MODULE: external "node:child_process"
+var external_node_child_process_ = __webpack_require__(1421);
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __webpack_require__(1455);
+// EXTERNAL MODULE: ./shared/src/registries/docker-config.ts
+var docker_config = __webpack_require__(4378);
+// EXTERNAL MODULE: ./shared/src/registries/hosts.ts
+var hosts = __webpack_require__(4052);
+;// CONCATENATED MODULE: ./shared/src/oci/credentials.ts
+// Where the registry client gets credentials: explicit ones handed over by an action, and the
+// docker CLI's config.json (what registry-login and `docker login` write), including credential
+// helpers (`docker-credential-<name> get`). Providers only look up; the client masks every secret
+// it receives the moment a provider returns it.
+
+
+
+
+
+/** True when the credential carries anything usable. */
+function hasSecret(credential) {
+    return Boolean(credential && (credential.password || credential.identityToken || credential.registryToken));
+}
+/** Every secret a credential holds, for masking. */
+function credentialSecrets(credential) {
+    if (!credential)
+        return [];
+    return [credential.password, credential.identityToken, credential.registryToken].filter((s) => typeof s === 'string' && s !== '');
+}
+/** Credentials given explicitly, keyed by registry host (Docker Hub spellings are all accepted). */
+function staticCredentials(map) {
+    const byHost = new Map();
+    for (const [key, value] of Object.entries(map))
+        byHost.set(configKeyHost(key), value);
+    return async (registry) => byHost.get(configKeyHost(registry));
+}
+/** The first provider that knows the registry wins. */
+function chainCredentials(...providers) {
+    return async (registry) => {
+        for (const provider of providers) {
+            const found = await provider(registry);
+            if (hasSecret(found))
+                return found;
+        }
+        return undefined;
+    };
+}
+const DOCKER_HUB_HOSTS = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io', 'registry.hub.docker.com']);
+/**
+ * The registry host a config.json key stands for: `https://index.docker.io/v1/` → docker.io,
+ * `https://ghcr.io` → ghcr.io, `Registry.Example.com:5000/v2/` → registry.example.com:5000.
+ * The docker CLI matches keys the same way (scheme and path ignored).
+ */
+function configKeyHost(key) {
+    const host = (key
+        .trim()
+        .replace(/^[a-z][a-z0-9+.-]*:\/\//i, '')
+        .split('/')[0] ?? '').toLowerCase();
+    return DOCKER_HUB_HOSTS.has(host) ? 'docker.io' : host;
+}
+/** Decodes an `auths` entry. The `auth` field is base64 of `user:password`, split at the first colon. */
+function entryCredential(entry) {
+    if (!entry || typeof entry !== 'object')
+        return undefined;
+    const credential = {};
+    if (typeof entry.auth === 'string' && entry.auth !== '') {
+        const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
+        const colon = decoded.indexOf(':');
+        if (colon > 0) {
+            credential.username = decoded.slice(0, colon);
+            credential.password = decoded.slice(colon + 1);
+        }
+    }
+    if (typeof entry.username === 'string' && entry.username !== '')
+        credential.username = entry.username;
+    if (typeof entry.password === 'string' && entry.password !== '')
+        credential.password = entry.password;
+    if (typeof entry.identitytoken === 'string' && entry.identitytoken !== '') {
+        credential.identityToken = entry.identitytoken;
+    }
+    if (typeof entry.registrytoken === 'string' && entry.registrytoken !== '') {
+        credential.registryToken = entry.registrytoken;
+    }
+    return hasSecret(credential) ? credential : undefined;
+}
+/** The `auths` entry for a registry, whatever spelling (scheme, path, case) its key uses. */
+function findAuthEntry(config, registry) {
+    const auths = config.auths ?? {};
+    const exact = auths[(0,hosts/* dockerConfigKey */.Y4)(registry)] ?? auths[registry];
+    if (exact)
+        return exact;
+    const wanted = configKeyHost(registry);
+    for (const [key, entry] of Object.entries(auths))
+        if (configKeyHost(key) === wanted)
+            return entry;
+    return undefined;
+}
+/** The helper name config.json assigns to a registry: `credHelpers` first, then `credsStore`. */
+function helperFor(config, registry) {
+    const helpers = config.credHelpers ?? {};
+    const wanted = configKeyHost(registry);
+    for (const [key, name] of Object.entries(helpers))
+        if (configKeyHost(key) === wanted && name)
+            return name;
+    return config.credsStore || undefined;
+}
+/**
+ * Runs `docker-credential-<name> get` with the server URL on stdin (the protocol of
+ * docker-credential-helpers). Undefined when the helper has nothing for the server. The helper's
+ * output is never quoted in errors: it carries the secret.
+ */
+function runCredentialHelper(name, serverUrl, env = process.env) {
+    const program = `docker-credential-${name}`;
+    const operation = `getting credentials for ${serverUrl} from ${program}`;
+    return new Promise((resolve, reject) => {
+        const child = (0,external_node_child_process_.spawn)(program, ['get'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+        const out = [];
+        const err = [];
+        const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+        child.stdout.on('data', (d) => out.push(d));
+        child.stderr.on('data', (d) => err.push(d));
+        child.on('error', (e) => {
+            clearTimeout(timer);
+            const why = e.code === 'ENOENT' ? `'${program}' is not installed or not on PATH` : e.message;
+            reject(new errors/* OperationError */.OK(operation, why));
+        });
+        child.on('close', (code) => {
+            clearTimeout(timer);
+            const stdout = Buffer.concat(out).toString('utf8').trim();
+            if (code !== 0) {
+                // The helpers print this (on stdout) when they hold nothing for the server.
+                if (/credentials not found/i.test(stdout) || /credentials not found/i.test(Buffer.concat(err).toString())) {
+                    resolve(undefined);
+                    return;
+                }
+                reject(new errors/* OperationError */.OK(operation, `the helper exited with code ${code}`));
+                return;
+            }
+            let answer;
+            try {
+                answer = JSON.parse(stdout);
+            }
+            catch {
+                reject(new errors/* OperationError */.OK(operation, 'the helper did not print a JSON object'));
+                return;
+            }
+            if (!answer.Secret) {
+                resolve(undefined);
+                return;
+            }
+            // By the helpers' convention the user name `<token>` marks an identity (refresh) token.
+            if (answer.Username === '<token>')
+                resolve({ identityToken: answer.Secret });
+            else
+                resolve({ username: answer.Username, password: answer.Secret });
+        });
+        child.stdin.on('error', () => { });
+        child.stdin.end(serverUrl);
+    });
+}
+/**
+ * Credentials from the docker config, looked up the way the docker CLI does: a `credHelpers`
+ * entry for the registry, else `credsStore`, else the `auths` entry. When a helper holds nothing
+ * the `auths` entry is still tried (registry-login writes there even where a store is set).
+ * The file is read on first use and kept; helper answers are kept per registry.
+ */
+function dockerConfigCredentials(options = {}) {
+    const env = options.env ?? process.env;
+    let config;
+    const answers = new Map();
+    const load = () => {
+        config ??= (async () => {
+            const file = `${(0,docker_config/* resolveConfigDir */.wF)(options.configDir, env)}/config.json`;
+            let bytes;
+            try {
+                bytes = await (0,promises_.readFile)(file);
+            }
+            catch (err) {
+                if (err.code !== 'ENOENT') {
+                    throw new errors/* OperationError */.OK(`reading the docker config ${file}`, err.message);
+                }
+            }
+            return (0,docker_config/* parseConfig */.o4)(bytes, file);
+        })();
+        return config;
+    };
+    return (registry) => {
+        let answer = answers.get(registry);
+        if (!answer) {
+            answer = (async () => {
+                const cfg = await load();
+                const helper = helperFor(cfg, registry);
+                if (helper) {
+                    const serverUrl = registry === 'docker.io' ? hosts/* DOCKER_HUB_CONFIG_KEY */.Mj : registry;
+                    const fromHelper = await runCredentialHelper(helper, serverUrl, env);
+                    if (hasSecret(fromHelper))
+                        return fromHelper;
+                }
+                return entryCredential(findAuthEntry(cfg, registry));
+            })();
+            answers.set(registry, answer);
+        }
+        return answer;
+    };
+}
+
+// EXTERNAL MODULE: ./node_modules/undici/index.js
+var undici = __webpack_require__(6752);
+;// CONCATENATED MODULE: ./shared/src/oci/transport.ts
+
+
+/** A registry call that failed: what was done, to which reference, the HTTP status and the registry's error code. */
+class RegistryError extends errors/* OperationError */.OK {
+    status;
+    /** the first OCI error code of the response body (MANIFEST_UNKNOWN, DENIED, ...) */
+    code;
+    constructor(operation, detail, options = {}) {
+        super(operation, detail, { cause: options.cause });
+        this.name = 'RegistryError';
+        this.status = options.status;
+        this.code = options.code;
+    }
+}
+const DEFAULT_RETRY = { retries: 4, minDelayMs: 500, maxDelayMs: 30_000 };
+/** Statuses worth another attempt: throttling and server-side failures (not 501/505: those are final). */
+function isRetryableStatus(status) {
+    return status === 429 || status === 408 || (status >= 500 && status <= 599 && status !== 501 && status !== 505);
+}
+const RETRYABLE_CODES = new Set([
+    'ECONNRESET',
+    'ECONNREFUSED',
+    'ECONNABORTED',
+    'EPIPE',
+    'ETIMEDOUT',
+    'EAI_AGAIN',
+    'ENETUNREACH',
+    'EHOSTUNREACH',
+    'UND_ERR_SOCKET',
+    'UND_ERR_CLOSED',
+    'UND_ERR_CONNECT_TIMEOUT',
+    'UND_ERR_HEADERS_TIMEOUT',
+    'UND_ERR_BODY_TIMEOUT',
+    'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH',
+    'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
+]);
+/** A failure of the connection rather than an answer: resets, closed sockets, timeouts. */
+function isRetryableNetworkError(err) {
+    for (let e = err, depth = 0; e && depth < 5; e = e.cause, depth++) {
+        if (e instanceof RetryableStatusError)
+            return true;
+        const code = e.code;
+        if (typeof code === 'string' && RETRYABLE_CODES.has(code))
+            return true;
+        const message = e.message;
+        if (typeof message === 'string' && /^(terminated|other side closed|socket hang up)$|ECONNRESET/i.test(message)) {
+            return true;
+        }
+    }
+    return false;
+}
+/** Thrown inside a retried operation when the registry answered with a retryable status. */
+class RetryableStatusError extends Error {
+    status;
+    retryAfterMs;
+    response;
+    constructor(status, headers, text, retryAfterMs) {
+        super(`HTTP ${status}`);
+        this.name = 'RetryableStatusError';
+        this.status = status;
+        this.retryAfterMs = retryAfterMs;
+        this.response = { status, headers, text };
+    }
+}
+/**
+ * Retry-After as milliseconds: delay-seconds or an HTTP date (relative to `now`). Undefined when
+ * absent or unreadable; 0 for a date in the past.
+ */
+function parseRetryAfter(value, now = Date.now()) {
+    if (value === undefined)
+        return undefined;
+    const text = value.trim();
+    if (/^\d+$/.test(text))
+        return Number(text) * 1000;
+    if (/^\d+\.\d+$/.test(text))
+        return Math.round(Number(text) * 1000);
+    if (!/[a-z]/i.test(text))
+        return undefined;
+    const when = Date.parse(text);
+    if (Number.isNaN(when))
+        return undefined;
+    return Math.max(0, when - now);
+}
+/**
+ * Delay before retry number `attempt` (0-based): exponential from minDelayMs, capped at
+ * maxDelayMs, with jitter over the upper half so concurrent clients spread out.
+ */
+function backoffDelay(attempt, retry, random = Math.random) {
+    const ceiling = Math.min(retry.maxDelayMs, retry.minDelayMs * 2 ** attempt);
+    return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}
+/**
+ * The `rel="next"` target of a Link header, resolved against the request URL:
+ * `</v2/r/tags/list?n=100&last=x>; rel="next"` → absolute URL.
+ */
+function parseLinkNext(value, requestUrl) {
+    if (value === undefined)
+        return undefined;
+    const text = Array.isArray(value) ? value.join(', ') : value;
+    // Links are `<uri>; params` separated by commas; a comma may also stand inside a quoted param.
+    let i = 0;
+    while (i < text.length) {
+        const open = text.indexOf('<', i);
+        if (open < 0)
+            break;
+        const close = text.indexOf('>', open);
+        if (close < 0)
+            break;
+        const uri = text.slice(open + 1, close);
+        let j = close + 1;
+        let quoted = false;
+        for (; j < text.length; j++) {
+            const ch = text[j];
+            if (ch === '"')
+                quoted = !quoted;
+            else if (ch === '\\' && quoted)
+                j++;
+            else if (ch === ',' && !quoted)
+                break;
+        }
+        const params = text.slice(close + 1, j);
+        i = j + 1;
+        const rel = /;\s*rel\s*=\s*(?:"([^"]*)"|([^;\s]+))/i.exec(params);
+        const rels = (rel?.[1] ?? rel?.[2] ?? '').toLowerCase().split(/\s+/);
+        if (rels.includes('next')) {
+            try {
+                return new URL(uri, requestUrl).toString();
+            }
+            catch {
+                return undefined;
+            }
+        }
+    }
+    return undefined;
+}
+/** A header's first value. */
+function header(headers, name) {
+    const v = headers[name.toLowerCase()];
+    return Array.isArray(v) ? v[0] : v;
+}
+function isLoopback(hostname) {
+    const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+    return h === 'localhost' || h.endsWith('.localhost') || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
+}
+/**
+ * The proxy for a URL by the usual environment variables (lower case first, as curl does).
+ * Loopback hosts always go direct; NO_PROXY holds `*`, host names (`example.com` also covers
+ * subdomains, `.example.com` and `*.example.com` only those), `host:port` and IP addresses.
+ */
+function proxyFor(url, env = process.env) {
+    const u = new URL(url);
+    const proxy = u.protocol === 'https:' ? env.https_proxy || env.HTTPS_PROXY : env.http_proxy || env.HTTP_PROXY;
+    if (!proxy)
+        return undefined;
+    const hostname = u.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+    if (isLoopback(hostname))
+        return undefined;
+    const port = u.port || (u.protocol === 'https:' ? '443' : '80');
+    const noProxy = (env.no_proxy ?? env.NO_PROXY ?? '').toLowerCase();
+    for (const raw of noProxy.split(/[\s,]+/)) {
+        if (raw === '')
+            continue;
+        if (raw === '*')
+            return undefined;
+        let entry = raw.replace(/^\*?\./, '.');
+        let entryPort;
+        const m = /^(.*?)(?::(\d+))?$/.exec(entry);
+        if (m && !entry.includes('::')) {
+            entry = m[1] ?? entry;
+            entryPort = m[2];
+        }
+        entry = entry.replace(/^\[|\]$/g, '');
+        if (entryPort && entryPort !== port)
+            continue;
+        if (entry.startsWith('.')) {
+            if (hostname.endsWith(entry))
+                return undefined;
+        }
+        else if (hostname === entry || hostname.endsWith(`.${entry}`)) {
+            return undefined;
+        }
+    }
+    return proxy;
+}
+const sleepReal = (ms) => new Promise((r) => setTimeout(r, ms));
+class Transport {
+    agent;
+    proxies = new Map();
+    env;
+    userAgent;
+    retry;
+    retryAfterCapMs;
+    logger;
+    sleep;
+    count = 0;
+    constructor(options = {}) {
+        this.env = options.env ?? process.env;
+        this.userAgent = options.userAgent ?? 'container-image-actions';
+        this.retry = {
+            ...DEFAULT_RETRY,
+            ...Object.fromEntries(Object.entries(options.retry ?? {}).filter(([, v]) => v !== undefined)),
+        };
+        this.retryAfterCapMs = options.retryAfterCapMs ?? 60_000;
+        this.logger = options.logger;
+        this.sleep = options.sleep ?? sleepReal;
+        this.agent = new undici/* Agent */.g6({
+            keepAliveTimeout: 30_000,
+            connections: 16,
+            headersTimeout: 300_000,
+            bodyTimeout: 300_000,
+            connect: { timeout: 30_000 },
+        });
+    }
+    requestCount() {
+        return this.count;
+    }
+    dispatcherFor(url) {
+        const proxy = proxyFor(url, this.env);
+        if (!proxy)
+            return this.agent;
+        let agent = this.proxies.get(proxy);
+        if (!agent) {
+            agent = new undici/* ProxyAgent */.kT({ uri: proxy, keepAliveTimeout: 30_000, headersTimeout: 300_000, bodyTimeout: 300_000 });
+            this.proxies.set(proxy, agent);
+        }
+        return agent;
+    }
+    /** One HTTP exchange, no retry, no redirect following. The caller consumes or dumps the body. */
+    async send(req) {
+        this.count++;
+        const headers = { 'user-agent': this.userAgent, ...(req.headers ?? {}) };
+        const res = await (0,undici/* request */.Em)(req.url, {
+            method: req.method,
+            headers,
+            body: req.body ?? null,
+            dispatcher: this.dispatcherFor(req.url),
+        });
+        return { status: res.statusCode, headers: res.headers, body: res.body, url: req.url };
+    }
+    /**
+     * Runs `attempt` until it succeeds, a non-retryable error comes, or the retries are spent.
+     * A retryable status is signalled by throwing RetryableStatusError (see `retryableStatus`).
+     */
+    async retrying(operation, attempt) {
+        for (let n = 0;; n++) {
+            try {
+                return await attempt(n);
+            }
+            catch (err) {
+                if (n >= this.retry.retries || !isRetryableNetworkError(err))
+                    throw err;
+                let delay = backoffDelay(n, this.retry);
+                if (err instanceof RetryableStatusError && err.retryAfterMs !== undefined) {
+                    delay = Math.min(Math.max(delay, err.retryAfterMs), this.retryAfterCapMs);
+                }
+                const why = err instanceof RetryableStatusError ? `HTTP ${err.status}` : describeNetworkError(err);
+                this.logger?.debug(`${operation}: ${why}; retry ${n + 1}/${this.retry.retries} in ${delay} ms`);
+                await this.sleep(delay);
+            }
+        }
+    }
+    /** Reads (bounded) and throws a RetryableStatusError when the response status is worth a retry. */
+    async throwIfRetryable(res) {
+        if (!isRetryableStatus(res.status))
+            return;
+        const text = await readText(res, 64 * 1024);
+        throw new RetryableStatusError(res.status, res.headers, text, parseRetryAfter(header(res.headers, 'retry-after')));
+    }
+    async close() {
+        await Promise.all([this.agent.close(), ...[...this.proxies.values()].map((p) => p.close())]);
+    }
+}
+/** A network error in a few words, without anything a server sent. */
+function describeNetworkError(err) {
+    const parts = [];
+    for (let e = err, depth = 0; e && depth < 4; e = e.cause, depth++) {
+        const code = e.code;
+        const message = e.message;
+        const text = [typeof code === 'string' ? code : '', typeof message === 'string' ? message : '']
+            .filter(Boolean)
+            .join(' ');
+        if (text && !parts.includes(text))
+            parts.push(text);
+    }
+    return parts.join(': ') || String(err);
+}
+/** The body as text, at most `max` bytes (the rest is discarded). */
+async function readText(res, max = 1024 * 1024) {
+    const chunks = [];
+    let size = 0;
+    try {
+        for await (const chunk of res.body) {
+            const b = chunk;
+            if (size < max)
+                chunks.push(b.subarray(0, max - size));
+            size += b.length;
+        }
+    }
+    catch {
+        // a body cut short still says what it said so far
+    }
+    return Buffer.concat(chunks).toString('utf8');
+}
+
+;// CONCATENATED MODULE: ./shared/src/oci/auth.ts
+// Registry authentication: reading WWW-Authenticate challenges, basic auth, and the bearer token
+// flow (GET with basic credentials or anonymously; POST with a refresh token for identity
+// tokens). Tokens are cached per registry and scope set until shortly before they expire, and a
+// token that covers more scopes serves a request that needs fewer, so a cached token means no
+// extra round trip. Every secret is handed to maskSecret as soon as it is known.
+
+
+/**
+ * Parses WWW-Authenticate (RFC 7235): several challenges, quoted values with escapes, commas
+ * inside quotes (`scope="repository:a:pull,push"`).
+ */
+function parseWwwAuthenticate(value) {
+    if (value === undefined)
+        return [];
+    const text = Array.isArray(value) ? value.join(', ') : value;
+    const challenges = [];
+    let i = 0;
+    const skip = (re) => {
+        while (i < text.length && re.test(text[i]))
+            i++;
+    };
+    while (i < text.length) {
+        skip(/[\s,]/);
+        const schemeMatch = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+/.exec(text.slice(i));
+        if (!schemeMatch)
+            break;
+        const challenge = { scheme: schemeMatch[0].toLowerCase(), params: {} };
+        i += schemeMatch[0].length;
+        challenges.push(challenge);
+        // parameters: name=value pairs until the next token that is not followed by '='
+        for (;;) {
+            const save = i;
+            skip(/[\s,]/);
+            const nameMatch = /^([A-Za-z0-9!#$%&'*+.^_`|~-]+)\s*=\s*/.exec(text.slice(i));
+            if (!nameMatch) {
+                // token68 (`Basic abc==`) or the next challenge's scheme
+                const token68 = /^[A-Za-z0-9._~+/-]+=*(?=\s*(,|$))/.exec(text.slice(i));
+                if (token68 && Object.keys(challenge.params).length === 0 && i > save) {
+                    i += token68[0].length;
+                    continue;
+                }
+                i = save;
+                break;
+            }
+            i += nameMatch[0].length;
+            const name = nameMatch[1].toLowerCase();
+            let val = '';
+            if (text[i] === '"') {
+                i++;
+                while (i < text.length && text[i] !== '"') {
+                    if (text[i] === '\\' && i + 1 < text.length)
+                        i++;
+                    val += text[i];
+                    i++;
+                }
+                i++;
+            }
+            else {
+                const m = /^[^,\s]*/.exec(text.slice(i));
+                val = m ? m[0] : '';
+                i += val.length;
+            }
+            challenge.params[name] = val;
+        }
+    }
+    return challenges;
+}
+/**
+ * Merges scopes, joining the actions asked for one resource:
+ * `repository:a:pull` + `repository:a:push` → `repository:a:pull,push`. Sorted, so equal sets
+ * give equal cache keys.
+ */
+function mergeScopes(scopes) {
+    const byResource = new Map();
+    for (const scope of scopes) {
+        for (const one of scope.split(' ')) {
+            const at = one.lastIndexOf(':');
+            if (at <= 0)
+                continue;
+            const resource = one.slice(0, at);
+            const actions = byResource.get(resource) ?? new Set();
+            for (const a of one.slice(at + 1).split(','))
+                if (a)
+                    actions.add(a);
+            byResource.set(resource, actions);
+        }
+    }
+    return [...byResource.entries()].map(([r, a]) => `${r}:${[...a].sort().join(',')}`).sort();
+}
+/** Whether a token granted for `have` was asked for everything in `need`. */
+function scopesCover(have, need) {
+    const granted = new Map();
+    for (const s of mergeScopes(have)) {
+        const at = s.lastIndexOf(':');
+        granted.set(s.slice(0, at), new Set(s.slice(at + 1).split(',')));
+    }
+    for (const s of mergeScopes(need)) {
+        const at = s.lastIndexOf(':');
+        const actions = granted.get(s.slice(0, at));
+        if (!actions)
+            return false;
+        if (actions.has('*'))
+            continue;
+        for (const a of s.slice(at + 1).split(','))
+            if (!actions.has(a))
+                return false;
+    }
+    return true;
+}
+function repositoryScope(repository, actions) {
+    return `repository:${repository}:${actions}`;
+}
+class AuthError extends RegistryError {
+    failure;
+    constructor(operation, detail, failure, status) {
+        super(operation, detail, { status });
+        this.name = 'AuthError';
+        this.failure = failure;
+    }
+}
+/** Tokens are dropped this long before they expire, so none runs out in flight. */
+const EXPIRY_MARGIN_MS = 15_000;
+/** What the token spec says to assume when the server names no lifetime. */
+const DEFAULT_TOKEN_SECONDS = 60;
+class Authenticator {
+    transport;
+    provider;
+    mask;
+    logger;
+    now;
+    states = new Map();
+    tokens = new Map();
+    inflight = new Map();
+    credentialCache = new Map();
+    /** every secret seen, so error texts can be scrubbed as a last line of defence */
+    secrets = new Set();
+    constructor(options) {
+        this.transport = options.transport;
+        this.provider = options.credentials;
+        this.logger = options.logger;
+        this.now = options.now ?? Date.now;
+        this.mask = (secret) => {
+            if (!secret || this.secrets.has(secret))
+                return;
+            this.secrets.add(secret);
+            options.maskSecret?.(secret);
+        };
+    }
+    /** The credential for a registry (looked up once, secrets masked). */
+    credential(registry) {
+        let found = this.credentialCache.get(registry);
+        if (!found) {
+            found = this.provider(registry).then((c) => {
+                for (const s of credentialSecrets(c))
+                    this.mask(s);
+                if (c?.username && c.password)
+                    this.mask(Buffer.from(`${c.username}:${c.password}`).toString('base64'));
+                return hasSecret(c) ? c : undefined;
+            });
+            this.credentialCache.set(registry, found);
+        }
+        return found;
+    }
+    /** The scheme learnt for a registry, when a challenge (or its absence) has shown it. */
+    scheme(registry) {
+        return this.states.get(registry)?.scheme;
+    }
+    /** Records that the registry answered without asking for credentials. */
+    markAnonymous(registry) {
+        if (!this.states.has(registry))
+            this.states.set(registry, { scheme: 'none' });
+    }
+    /**
+     * The Authorization header for a request needing `scopes`, from what is known already: basic
+     * credentials, or a cached token (fetching a new one when the registry's realm is known).
+     * Undefined when nothing is known yet (the request goes out anonymously and meets the challenge).
+     */
+    async authorize(registry, scopes) {
+        const state = this.states.get(registry);
+        if (!state || state.scheme === 'none')
+            return undefined;
+        if (state.scheme === 'basic')
+            return this.basicHeader(registry);
+        const token = await this.token(registry, state, mergeScopes(scopes), false);
+        return `Bearer ${token.token}`;
+    }
+    /**
+     * Answers a 401: learns the challenge and returns the header to retry with. `rejected` is the
+     * header the registry just refused: a token equal to it is not handed out again.
+     */
+    async challenge(registry, wwwAuthenticate, scopes, rejected) {
+        const challenges = parseWwwAuthenticate(wwwAuthenticate);
+        const bearer = challenges.find((c) => c.scheme === 'bearer' && c.params.realm);
+        if (bearer) {
+            const state = { scheme: 'bearer', realm: bearer.params.realm, service: bearer.params.service };
+            this.states.set(registry, state);
+            const wanted = mergeScopes([...scopes, ...(bearer.params.scope ? [bearer.params.scope] : [])]);
+            const force = rejected !== undefined;
+            const token = await this.token(registry, state, wanted, force);
+            return `Bearer ${token.token}`;
+        }
+        if (challenges.some((c) => c.scheme === 'basic')) {
+            this.states.set(registry, { scheme: 'basic' });
+            return this.basicHeader(registry);
+        }
+        throw new AuthError(`authenticating to ${registry}`, `the registry answered 401 with an authentication scheme this client does not speak (${challenges.map((c) => c.scheme).join(', ') || 'no WWW-Authenticate header'})`, 'token-server', 401);
+    }
+    async basicHeader(registry) {
+        const c = await this.credential(registry);
+        if (!c?.username || !c.password) {
+            throw new AuthError(`authenticating to ${registry}`, `${registry} asks for a username and password and none were found (log in with registry-login or docker login, or pass credentials)`, 'no-credentials', 401);
+        }
+        const encoded = Buffer.from(`${c.username}:${c.password}`).toString('base64');
+        this.mask(encoded);
+        return `Basic ${encoded}`;
+    }
+    /** Whether a credential was used for this registry's tokens or basic auth. */
+    async hasCredential(registry) {
+        return (await this.credential(registry)) !== undefined;
+    }
+    cached(registry, scopes) {
+        const now = this.now();
+        const list = (this.tokens.get(registry) ?? []).filter((t) => t.refreshAt > now);
+        this.tokens.set(registry, list);
+        return list.find((t) => scopesCover(t.scopes, scopes));
+    }
+    async token(registry, state, scopes, force) {
+        if (!force) {
+            const hit = this.cached(registry, scopes);
+            if (hit)
+                return hit;
+        }
+        const key = `${registry} ${scopes.join(' ')} ${force ? 'force' : ''}`;
+        let pending = this.inflight.get(key);
+        if (!pending) {
+            pending = this.fetchToken(registry, state, scopes).finally(() => this.inflight.delete(key));
+            this.inflight.set(key, pending);
+        }
+        return pending;
+    }
+    async fetchToken(registry, state, scopes) {
+        const credential = await this.credential(registry);
+        const operation = `getting a token for ${registry} (${scopes.join(' ') || 'no scope'})`;
+        const issued = this.now();
+        if (credential?.registryToken) {
+            return this.remember(registry, { scopes, token: credential.registryToken, refreshAt: Number.POSITIVE_INFINITY });
+        }
+        const realm = state.realm;
+        let realmUrl;
+        try {
+            realmUrl = new URL(realm);
+            if (realmUrl.protocol !== 'https:' && realmUrl.protocol !== 'http:')
+                throw new Error('not http(s)');
+        }
+        catch {
+            throw new AuthError(operation, `the registry named an unusable token realm '${realm}'`, 'token-server');
+        }
+        let body;
+        if (credential?.identityToken) {
+            body = await this.postRefreshToken(operation, registry, realmUrl, state.service, scopes, credential);
+        }
+        body ??= await this.getToken(operation, registry, realmUrl, state.service, scopes, credential);
+        const token = body.token || body.access_token;
+        if (!token)
+            throw new AuthError(operation, 'the token server answered without a token', 'token-server');
+        this.mask(token);
+        if (body.refresh_token)
+            this.mask(body.refresh_token);
+        const seconds = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : DEFAULT_TOKEN_SECONDS;
+        const lifetime = seconds * 1000;
+        // A short-lived token is still used for most of its life rather than refetched at once.
+        const margin = Math.min(EXPIRY_MARGIN_MS, lifetime / 4);
+        this.logger?.debug(`${registry}: token for ${scopes.join(' ') || '(no scope)'} valid ${seconds} s`);
+        return this.remember(registry, { scopes, token, refreshAt: issued + lifetime - margin });
+    }
+    remember(registry, token) {
+        const list = this.tokens.get(registry) ?? [];
+        list.unshift(token);
+        this.tokens.set(registry, list.slice(0, 32));
+        return token;
+    }
+    async getToken(operation, registry, realm, service, scopes, credential) {
+        const url = new URL(realm.toString());
+        if (service)
+            url.searchParams.set('service', service);
+        for (const s of scopes)
+            url.searchParams.append('scope', s);
+        const headers = { accept: 'application/json' };
+        const username = credential?.username;
+        const password = credential?.password ?? credential?.identityToken;
+        if (password) {
+            if (username)
+                url.searchParams.set('account', username);
+            const encoded = Buffer.from(`${username ?? '<token>'}:${password}`).toString('base64');
+            this.mask(encoded);
+            headers.authorization = `Basic ${encoded}`;
+        }
+        return this.tokenExchange(operation, registry, { method: 'GET', url: url.toString(), headers }, Boolean(password));
+    }
+    /** The OAuth2 refresh-token grant; undefined when the server has no POST endpoint (fall back to GET). */
+    async postRefreshToken(operation, registry, realm, service, scopes, credential) {
+        const form = new URLSearchParams();
+        form.set('grant_type', 'refresh_token');
+        form.set('refresh_token', credential.identityToken);
+        form.set('client_id', 'container-image-actions');
+        if (service)
+            form.set('service', service);
+        if (scopes.length > 0)
+            form.set('scope', scopes.join(' '));
+        try {
+            return await this.tokenExchange(operation, registry, {
+                method: 'POST',
+                url: realm.toString(),
+                headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+                body: form.toString(),
+            }, true);
+        }
+        catch (err) {
+            if (err instanceof AuthError && (err.status === 404 || err.status === 405))
+                return undefined;
+            throw err;
+        }
+    }
+    async tokenExchange(operation, registry, req, withCredentials) {
+        return this.transport.retrying(operation, async () => {
+            const res = await this.transport.send(req);
+            await this.transport.throwIfRetryable(res);
+            const text = await readText(res, 1024 * 1024);
+            if (res.status === 200) {
+                try {
+                    return JSON.parse(text);
+                }
+                catch {
+                    throw new AuthError(operation, 'the token server did not answer with JSON', 'token-server', res.status);
+                }
+            }
+            // The token server's body is not quoted: some echo the request, credentials included.
+            if (res.status === 401 || res.status === 403) {
+                throw withCredentials
+                    ? new AuthError(operation, `authentication failed for ${registry}: check the username/password (token server answered HTTP ${res.status})`, 'credentials-rejected', res.status)
+                    : new AuthError(operation, `${registry} requires authentication and no credentials were found (log in with registry-login or docker login, or pass credentials; token server answered HTTP ${res.status})`, 'no-credentials', res.status);
+            }
+            const ct = header(res.headers, 'content-type') ?? '';
+            throw new AuthError(operation, `the token server answered HTTP ${res.status}${ct.includes('json') ? '' : ` (${ct || 'no content type'})`}`, 'token-server', res.status);
+        });
+    }
+}
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __webpack_require__(7598);
+;// CONCATENATED MODULE: ./shared/src/oci/digest.ts
+// Content digests: computing them for bytes and streams, and checking a stream against the
+// digest it should have while it passes through, so nothing unverified is taken for a blob.
+
+
+function digestAlgorithm(digest) {
+    return digest.startsWith('sha512:') ? 'sha512' : 'sha256';
+}
+/** `sha256:<hex>` of the bytes (or the algorithm the expected digest uses). */
+function digestOf(bytes, algorithm = 'sha256') {
+    return `${algorithm}:${(0,external_node_crypto_.createHash)(algorithm).update(bytes).digest('hex')}`;
+}
+/** Whether the bytes have this digest, in whichever algorithm it names. */
+function matchesDigest(bytes, digest) {
+    return digestOf(bytes, digestAlgorithm(digest)) === digest;
+}
+class DigestMismatchError extends Error {
+    expected;
+    actual;
+    constructor(expected, actual, what = 'content') {
+        super(`${what} has digest ${actual}, expected ${expected}`);
+        this.name = 'DigestMismatchError';
+        this.expected = expected;
+        this.actual = actual;
+    }
+}
+class SizeMismatchError extends Error {
+    constructor(expected, actual, what = 'content') {
+        super(`${what} is ${actual} bytes, expected ${expected}`);
+        this.name = 'SizeMismatchError';
+    }
+}
+/** Hashes what passes through; `digest()` is the running result once the stream has ended. */
+class DigestingStream extends external_node_stream_.Transform {
+    hash;
+    algorithm;
+    bytes = 0;
+    constructor(algorithm = 'sha256') {
+        super();
+        this.algorithm = algorithm;
+        this.hash = (0,external_node_crypto_.createHash)(algorithm);
+    }
+    _transform(chunk, _encoding, callback) {
+        this.hash.update(chunk);
+        this.bytes += chunk.length;
+        callback(null, chunk);
+    }
+    result;
+    digest() {
+        this.result ??= `${this.algorithm}:${this.hash.digest('hex')}`;
+        return this.result;
+    }
+}
+/**
+ * Passes the data through and fails the stream, instead of ending it, when the content does not
+ * have the expected digest (or size, when given). A consumer therefore never sees a clean end of
+ * wrong content.
+ */
+class VerifyingStream extends external_node_stream_.Transform {
+    hash;
+    expected;
+    expectedSize;
+    what;
+    seen = 0;
+    constructor(expected, options = {}) {
+        super();
+        this.expected = expected;
+        this.expectedSize = options.size;
+        this.what = options.what ?? 'content';
+        this.hash = (0,external_node_crypto_.createHash)(digestAlgorithm(expected));
+    }
+    _transform(chunk, _encoding, callback) {
+        this.seen += chunk.length;
+        if (this.expectedSize !== undefined && this.seen > this.expectedSize) {
+            callback(new SizeMismatchError(this.expectedSize, this.seen, this.what));
+            return;
+        }
+        this.hash.update(chunk);
+        callback(null, chunk);
+    }
+    _flush(callback) {
+        if (this.expectedSize !== undefined && this.seen !== this.expectedSize) {
+            callback(new SizeMismatchError(this.expectedSize, this.seen, this.what));
+            return;
+        }
+        const actual = `${digestAlgorithm(this.expected)}:${this.hash.digest('hex')}`;
+        callback(actual === this.expected ? null : new DigestMismatchError(this.expected, actual, this.what));
+    }
+}
+
+;// CONCATENATED MODULE: ./shared/src/oci/media-types.ts
+// Media types of the OCI image spec and Docker's image formats that the registry client and the
+// graph code recognise, and the Accept list sent for manifests so that a registry hands back
+// whatever it stores byte for byte instead of converting it.
+const MediaType = {
+    OciManifest: 'application/vnd.oci.image.manifest.v1+json',
+    OciIndex: 'application/vnd.oci.image.index.v1+json',
+    OciConfig: 'application/vnd.oci.image.config.v1+json',
+    OciLayer: 'application/vnd.oci.image.layer.v1.tar',
+    OciLayerGzip: 'application/vnd.oci.image.layer.v1.tar+gzip',
+    OciLayerZstd: 'application/vnd.oci.image.layer.v1.tar+zstd',
+    OciEmptyJson: 'application/vnd.oci.empty.v1+json',
+    DockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
+    DockerManifestList: 'application/vnd.docker.distribution.manifest.list.v2+json',
+    DockerConfig: 'application/vnd.docker.container.image.v1+json',
+    DockerLayerGzip: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
+    DockerForeignLayerGzip: 'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip',
+    /** schema 1 (signed) manifests: recognised so they can be named in errors, never produced */
+    DockerManifestV1Signed: 'application/vnd.docker.distribution.manifest.v1+prettyjws',
+    DockerManifestV1: 'application/vnd.docker.distribution.manifest.v1+json',
+};
+/** The digest and size of the OCI empty JSON blob `{}`, used as the config of artifacts. */
+const EMPTY_JSON = {
+    digest: 'sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a',
+    size: 2,
+    bytes: Buffer.from('{}'),
+};
+const MANIFEST_MEDIA_TYPES = [
+    MediaType.OciIndex,
+    MediaType.OciManifest,
+    MediaType.DockerManifestList,
+    MediaType.DockerManifest,
+];
+/** Every manifest type we can handle, most capable first; schema 1 is deliberately left out. */
+const MANIFEST_ACCEPT = MANIFEST_MEDIA_TYPES.join(', ');
+function bare(mt) {
+    return (mt.split(';')[0] ?? '').trim().toLowerCase();
+}
+function isIndexMediaType(mt) {
+    const m = bare(mt);
+    return m === MediaType.OciIndex || m === MediaType.DockerManifestList;
+}
+function isImageManifestMediaType(mt) {
+    const m = bare(mt);
+    return m === MediaType.OciManifest || m === MediaType.DockerManifest;
+}
+function isManifestMediaType(mt) {
+    return MANIFEST_MEDIA_TYPES.includes(bare(mt));
+}
+/** The media type without parameters (`; charset=utf-8`) and in lower case. */
+function bareMediaType(mt) {
+    return bare(mt);
+}
+
+;// CONCATENATED MODULE: ./shared/src/oci/reference.ts
+// Image references as users write them (`nginx`, `ghcr.io/o/app:v1`, `127.0.0.1:5000/a@sha256:…`)
+// parsed and normalised by the Docker reference grammar (distribution/reference): Docker Hub
+// defaults, host detection, lower-case repositories, the 255-character name limit, tag and
+// digest grammar. Errors quote the text and say which rule it breaks.
+
+const DOCKER_HUB = 'docker.io';
+const DOCKER_HUB_ALIASES = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io']);
+const NAME_TOTAL_LENGTH_MAX = 255;
+// domain-component := [a-zA-Z0-9] | [a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]
+const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
+const IPV6 = '\\[(?:[a-fA-F0-9:]+)\\]';
+const HOST = `(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|${IPV6})`;
+const DOMAIN_RE = new RegExp(`^${HOST}(?::[0-9]+)?$`);
+// path-component := alpha-numeric [separator alpha-numeric]*; separator := [_.] | __ | -+
+const PATH_COMPONENT_RE = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+const TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+// digest := algorithm ":" encoded; algorithm components joined by [+._-]
+const DIGEST_FORM_RE = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
+const DIGEST_HEX = { sha256: 64, sha512: 128 };
+const ANCHORED_HEX64 = /^[a-f0-9]{64}$/;
+function isValidTag(tag) {
+    return TAG_RE.test(tag);
+}
+/** `sha256:` + 64 lower-case hex, or `sha512:` + 128. */
+function isDigest(text) {
+    return digestProblem(text) === undefined;
+}
+/** Why the text is not a digest we accept, or undefined when it is one. */
+function digestProblem(text) {
+    if (!DIGEST_FORM_RE.test(text))
+        return `'${text}' is not a digest (expected sha256:<64 hex digits>)`;
+    const colon = text.indexOf(':');
+    const algorithm = text.slice(0, colon);
+    const encoded = text.slice(colon + 1);
+    const length = DIGEST_HEX[algorithm];
+    if (length === undefined) {
+        return `digest algorithm '${algorithm}' is not supported (sha256 and sha512 are)`;
+    }
+    if (!/^[a-f0-9]+$/.test(encoded))
+        return `a ${algorithm} digest is lower-case hexadecimal`;
+    if (encoded.length !== length) {
+        return `a ${algorithm} digest has ${length} hex digits, '${text}' has ${encoded.length}`;
+    }
+    return undefined;
+}
+/** Docker Hub's API host for 'docker.io'; every other registry is its own API host. */
+function registryApiHost(registry) {
+    return registry === DOCKER_HUB ? 'registry-1.docker.io' : registry;
+}
+/** 'host/repo' */
+function repositoryName(ref) {
+    return `${ref.registry}/${ref.repository}`;
+}
+/**
+ * `host/repo[:tag][@digest]`. With `familiar`, Docker Hub names are shortened the way the docker
+ * CLI shows them (`docker.io/library/nginx` → `nginx`, `docker.io/o/app` → `o/app`).
+ */
+function formatReference(ref, options = {}) {
+    let name = repositoryName(ref);
+    if (options.familiar && ref.registry === DOCKER_HUB) {
+        name =
+            ref.repository.startsWith('library/') && ref.repository.split('/').length === 2
+                ? ref.repository.slice('library/'.length)
+                : ref.repository;
+    }
+    return `${name}${ref.tag ? `:${ref.tag}` : ''}${ref.digest ? `@${ref.digest}` : ''}`;
+}
+/** Normalises a registry host: Docker Hub spellings to docker.io, host names to lower case. */
+function normalizeRegistryHost(host) {
+    const lower = host.toLowerCase();
+    if (DOCKER_HUB_ALIASES.has(lower))
+        return DOCKER_HUB;
+    // A one-label upper-case host (`Foo/bar`) is a host only because of its case: keep it.
+    return /[.:]/.test(lower) || lower === 'localhost' ? lower : host;
+}
+/**
+ * Parses `[host[:port]/]path[:tag][@digest]`. With `defaultTag` (the default) a reference with
+ * neither tag nor digest gets `latest`, as `docker pull` does.
+ */
+function parseReference(text, options = {}) {
+    const fail = (why) => {
+        throw new ConfigurationError(`'${text}' is not a valid image reference: ${why}`, options.input);
+    };
+    const value = text.trim();
+    if (value === '')
+        fail('it is empty');
+    if (/\s/.test(value))
+        fail('it contains white space');
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value))
+        fail('a reference has no URL scheme (write host/repository:tag)');
+    if (ANCHORED_HEX64.test(value)) {
+        fail('a 64-character hexadecimal string is an image ID, not a repository name');
+    }
+    let rest = value;
+    let digest;
+    const at = rest.indexOf('@');
+    if (at >= 0) {
+        digest = rest.slice(at + 1);
+        rest = rest.slice(0, at);
+        if (digest === '')
+            fail('nothing follows @ (expected a digest such as sha256:<64 hex digits>)');
+        const problem = digestProblem(digest);
+        if (problem)
+            fail(problem);
+    }
+    // A tag follows the last colon when no slash comes after it (a colon before a slash is a port).
+    let tag;
+    const colon = rest.lastIndexOf(':');
+    if (colon > rest.lastIndexOf('/')) {
+        tag = rest.slice(colon + 1);
+        rest = rest.slice(0, colon);
+        if (!isValidTag(tag)) {
+            fail(tag === ''
+                ? 'nothing follows the colon (expected a tag)'
+                : `tag '${tag}' is invalid (a tag is 1 to 128 characters of letters, digits, _ . -, not starting with . or -)`);
+        }
+    }
+    if (rest === '')
+        fail('the repository name is missing');
+    // The first component is a registry when it has a dot or a colon, is localhost, or has
+    // upper-case letters (repositories never do); otherwise the name is on Docker Hub.
+    let registry = DOCKER_HUB;
+    let path = rest;
+    const slash = rest.indexOf('/');
+    if (slash >= 0) {
+        const first = rest.slice(0, slash);
+        if (/[.:]/.test(first) || first === 'localhost' || first !== first.toLowerCase()) {
+            if (!DOMAIN_RE.test(first))
+                fail(`'${first}' is not a valid registry host[:port]`);
+            registry = normalizeRegistryHost(first);
+            path = rest.slice(slash + 1);
+        }
+    }
+    if (path === '')
+        fail('the repository name is missing');
+    if (registry === DOCKER_HUB && !path.includes('/'))
+        path = `library/${path}`;
+    if (path !== path.toLowerCase())
+        fail(`repository name '${path}' must be lower case`);
+    for (const component of path.split('/')) {
+        if (component === '')
+            fail('the repository path has an empty component (double or trailing slash)');
+        if (!PATH_COMPONENT_RE.test(component)) {
+            fail(`path component '${component}' is invalid (lower-case letters and digits, separated by one '.', one or two '_', or dashes)`);
+        }
+    }
+    const nameLength = registry.length + 1 + path.length;
+    if (nameLength > NAME_TOTAL_LENGTH_MAX) {
+        fail(`the name is ${nameLength} characters long, more than ${NAME_TOTAL_LENGTH_MAX}`);
+    }
+    const ref = { registry, repository: path };
+    if (tag !== undefined)
+        ref.tag = tag;
+    if (digest !== undefined)
+        ref.digest = digest;
+    if (options.defaultTag !== false && tag === undefined && digest === undefined)
+        ref.tag = 'latest';
+    return ref;
+}
+
+;// CONCATENATED MODULE: ./shared/src/oci/client.ts
+// The registry client (OCI distribution API v2) every action that touches a registry stands on:
+// manifests byte-exact and digest-verified, blobs streamed both ways with bounded memory,
+// cross-repository mounts, tag listing, the referrers API. Auth (anonymous, basic, bearer
+// challenge) and retries live in auth.ts and transport.ts; this file speaks the API.
+
+
+
+
+
+
+
+
+function stringRecord(value) {
+    if (!value || typeof value !== 'object' || Array.isArray(value))
+        return undefined;
+    const out = {};
+    for (const [k, v] of Object.entries(value))
+        if (typeof v === 'string')
+            out[k] = v;
+    return out;
+}
+/** A descriptor from manifest JSON, or undefined when the entry lacks what a descriptor must have. */
+function toDescriptor(value) {
+    const v = value;
+    if (!v || typeof v !== 'object')
+        return undefined;
+    if (typeof v.mediaType !== 'string' || typeof v.digest !== 'string' || typeof v.size !== 'number')
+        return undefined;
+    const d = { mediaType: v.mediaType, digest: v.digest, size: v.size };
+    const annotations = stringRecord(v.annotations);
+    if (annotations)
+        d.annotations = annotations;
+    if (typeof v.artifactType === 'string')
+        d.artifactType = v.artifactType;
+    const p = v.platform;
+    if (p && typeof p === 'object' && typeof p.os === 'string' && typeof p.architecture === 'string') {
+        const platform = { os: p.os, architecture: p.architecture };
+        if (typeof p.variant === 'string' && p.variant !== '')
+            platform.variant = p.variant;
+        if (typeof p['os.version'] === 'string' && p['os.version'] !== '')
+            platform['os.version'] = p['os.version'];
+        if (Array.isArray(p['os.features'])) {
+            platform['os.features'] = p['os.features'].filter((f) => typeof f === 'string');
+        }
+        d.platform = platform;
+    }
+    return d;
+}
+/** The entries of an index (OCI index or Docker manifest list) with their platforms; [] for a single manifest. */
+function indexManifests(manifest) {
+    const list = manifest.json?.manifests;
+    if (!Array.isArray(list))
+        return [];
+    return list.map(toDescriptor).filter((d) => d !== undefined);
+}
+/** `os/architecture[/variant]`, as docker and buildx write platforms. */
+function formatPlatform(platform) {
+    return [platform.os, platform.architecture, platform.variant].filter(Boolean).join('/');
+}
+/** OCI recommends registries accept manifests up to 4 MiB; twice that is read before giving up. */
+const MANIFEST_MAX_BYTES = 8 * 1024 * 1024;
+const TAG_LIST_MAX_BYTES = 64 * 1024 * 1024;
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+const MAX_REDIRECTS = 10;
+const MAX_PAGES = 10_000;
+const TAGS_PAGE = 1000;
+function loopbackHost(registry) {
+    const host = registry
+        .replace(/:\d+$/, '')
+        .replace(/^\[|\]$/g, '')
+        .toLowerCase();
+    return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+/** The first error of an OCI error body (`{"errors":[{"code","message"}]}`), when there is one. */
+function parseOciError(text) {
+    try {
+        const body = JSON.parse(text);
+        const first = Array.isArray(body?.errors) ? body.errors[0] : undefined;
+        if (!first)
+            return {};
+        return {
+            code: typeof first.code === 'string' ? first.code : undefined,
+            message: typeof first.message === 'string' ? first.message.slice(0, 300) : undefined,
+        };
+    }
+    catch {
+        return {};
+    }
+}
+function contentLength(res) {
+    const v = header(res.headers, 'content-length');
+    if (v === undefined || !/^\d+$/.test(v.trim()))
+        return undefined;
+    return Number(v);
+}
+/** `location` with `digest=` added to its query, whatever query it already has. */
+function withQuery(location, name, value) {
+    const url = new URL(location);
+    url.searchParams.set(name, value);
+    return url.toString();
+}
+async function dump(res) {
+    try {
+        await res.body.dump();
+    }
+    catch {
+        // the connection is dropped instead of reused; nothing else to do
+    }
+}
+async function readBody(res, max, what) {
+    const declared = contentLength(res);
+    if (declared !== undefined && declared > max) {
+        res.body.destroy();
+        throw new Error(`${what} is ${declared} bytes, more than the ${max} bytes accepted`);
+    }
+    const chunks = [];
+    let size = 0;
+    for await (const chunk of res.body) {
+        size += chunk.length;
+        if (size > max) {
+            res.body.destroy();
+            throw new Error(`${what} is more than the ${max} bytes accepted`);
+        }
+        chunks.push(chunk);
+    }
+    return Buffer.concat(chunks);
+}
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+class RegistryClient {
+    transport;
+    auth;
+    plainHttp;
+    logger;
+    monolithicMax;
+    chunkBytes;
+    constructor(options = {}) {
+        this.logger = options.logger;
+        this.transport = new Transport({
+            retry: options.retry,
+            userAgent: options.userAgent,
+            env: options.env,
+            logger: options.logger,
+        });
+        this.auth = new Authenticator({
+            transport: this.transport,
+            credentials: options.credentials ?? dockerConfigCredentials({ env: options.env }),
+            maskSecret: options.maskSecret,
+            logger: options.logger,
+        });
+        this.plainHttp = options.plainHttp ?? loopbackHost;
+        this.monolithicMax = options.monolithicMaxBytes ?? 32 * 1024 * 1024;
+        this.chunkBytes = options.chunkBytes ?? 16 * 1024 * 1024;
+    }
+    /** total HTTP requests made, token requests included */
+    requestCount() {
+        return this.transport.requestCount();
+    }
+    /** closes kept-alive connections */
+    close() {
+        return this.transport.close();
+    }
+    // ---- manifests ----
+    async getManifest(repo, reference) {
+        const operation = `getting manifest ${this.refText(repo, reference)}`;
+        this.checkReference(operation, reference);
+        return this.call({
+            operation,
+            repo,
+            scopes: [repositoryScope(repo.repository, 'pull')],
+            action: 'pull',
+            method: 'GET',
+            url: this.url(repo, `manifests/${reference}`),
+            headers: { accept: MANIFEST_ACCEPT },
+            followRedirects: true,
+        }, async (res) => {
+            if (res.status !== 200)
+                throw await this.responseError(operation, res, repo, 'pull', 'manifest');
+            const bytes = await readBody(res, MANIFEST_MAX_BYTES, 'the manifest');
+            const headerDigest = header(res.headers, 'docker-content-digest');
+            let digest;
+            if (isDigest(reference)) {
+                digest = digestOf(bytes, digestAlgorithm(reference));
+                if (digest !== reference)
+                    throw new DigestMismatchError(reference, digest, 'the manifest the registry sent');
+            }
+            else {
+                const algorithm = headerDigest && isDigest(headerDigest) ? digestAlgorithm(headerDigest) : 'sha256';
+                digest = digestOf(bytes, algorithm);
+                if (headerDigest && isDigest(headerDigest) && headerDigest !== digest) {
+                    throw new DigestMismatchError(headerDigest, digest, 'the manifest the registry sent (Docker-Content-Digest)');
+                }
+            }
+            let json;
+            try {
+                json = JSON.parse(bytes.toString('utf8'));
+            }
+            catch {
+                throw new RegistryError(operation, 'the registry sent a manifest that is not JSON');
+            }
+            const bodyType = json?.mediaType;
+            const mediaType = typeof bodyType === 'string' && bodyType !== ''
+                ? bodyType
+                : bareMediaType(header(res.headers, 'content-type') ?? MediaType.OciManifest);
+            return { digest, mediaType, bytes, json };
+        });
+    }
+    /** null on 404 */
+    async headManifest(repo, reference) {
+        const operation = `checking manifest ${this.refText(repo, reference)}`;
+        this.checkReference(operation, reference);
+        const found = await this.call({
+            operation,
+            repo,
+            scopes: [repositoryScope(repo.repository, 'pull')],
+            action: 'pull',
+            method: 'HEAD',
+            url: this.url(repo, `manifests/${reference}`),
+            headers: { accept: MANIFEST_ACCEPT },
+            followRedirects: true,
+        }, async (res) => {
+            await dump(res);
+            if (res.status === 404)
+                return null;
+            if (res.status !== 200)
+                throw await this.responseError(operation, res, repo, 'pull', 'manifest');
+            const headerDigest = header(res.headers, 'docker-content-digest');
+            const size = contentLength(res);
+            const mediaType = header(res.headers, 'content-type');
+            if (!headerDigest || !isDigest(headerDigest) || size === undefined || !mediaType)
+                return undefined;
+            if (isDigest(reference) && headerDigest !== reference)
+                return undefined;
+            return { mediaType: bareMediaType(mediaType), digest: headerDigest, size };
+        });
+        if (found !== undefined)
+            return found;
+        // The registry left out what a HEAD should say: read the manifest to know it for sure.
+        const full = await this.getManifest(repo, reference);
+        return { mediaType: full.mediaType, digest: full.digest, size: full.bytes.length };
+    }
+    async putManifest(repo, reference, bytes, mediaType) {
+        const operation = `pushing manifest ${this.refText(repo, reference)}`;
+        this.checkReference(operation, reference);
+        const digest = isDigest(reference) ? digestOf(bytes, digestAlgorithm(reference)) : digestOf(bytes);
+        if (isDigest(reference) && digest !== reference) {
+            throw new RegistryError(operation, `the manifest bytes have digest ${digest}, not ${reference}`);
+        }
+        return this.call({
+            operation,
+            repo,
+            scopes: [repositoryScope(repo.repository, 'pull,push')],
+            action: 'push',
+            method: 'PUT',
+            url: this.url(repo, `manifests/${reference}`),
+            headers: { 'content-type': mediaType },
+            body: bytes,
+        }, async (res) => {
+            const text = await readText(res, 64 * 1024);
+            if (res.status !== 201 && res.status !== 200 && res.status !== 202) {
+                throw await this.responseError(operation, res, repo, 'push', 'manifest', text);
+            }
+            const answered = header(res.headers, 'docker-content-digest');
+            if (answered &&
+                isDigest(answered) &&
+                digestAlgorithm(answered) === digestAlgorithm(digest) &&
+                answered !== digest) {
+                throw new DigestMismatchError(digest, answered, 'the manifest as the registry stored it');
+            }
+            return { digest, subjectProcessed: header(res.headers, 'oci-subject') !== undefined };
+        });
+    }
+    /** Deletes a manifest by digest; one that is already gone counts as deleted. */
+    async deleteManifest(repo, digest) {
+        const operation = `deleting manifest ${this.refText(repo, digest)}`;
+        this.checkDigest(operation, digest);
+        await this.call({
+            operation,
+            repo,
+            scopes: [repositoryScope(repo.repository, 'delete')],
+            action: 'delete',
+            method: 'DELETE',
+            url: this.url(repo, `manifests/${digest}`),
+        }, async (res) => {
+            const text = await readText(res, 64 * 1024);
+            if (res.status === 202 || res.status === 200 || res.status === 204)
+                return;
+            if (res.status === 404 && parseOciError(text).code === 'MANIFEST_UNKNOWN') {
+                this.logger?.debug(`${operation}: already gone`);
+                return;
+            }
+            throw await this.responseError(operation, res, repo, 'delete', 'manifest', text);
+        });
+    }
+    /** false when the registry cannot untag (400/405 on distribution, Docker Hub, ghcr) */
+    async deleteTag(repo, tag) {
+        const operation = `deleting tag ${this.refText(repo, tag)}`;
+        if (!isValidTag(tag))
+            throw new RegistryError(operation, `'${tag}' is not a valid tag`);
+        return this.call({
+            operation,
+            repo,
+            scopes: [repositoryScope(repo.repository, 'delete')],
+            action: 'delete',
+            method: 'DELETE',
+            url: this.url(repo, `manifests/${tag}`),
+        }, async (res) => {
+            const text = await readText(res, 64 * 1024);
+            if (res.status === 202 || res.status === 200 || res.status === 204)
+                return true;
+            const code = parseOciError(text).code;
+            if (res.status === 400 || res.status === 405 || res.status === 501 || code === 'UNSUPPORTED')
+                return false;
+            throw await this.responseError(operation, res, repo, 'delete', 'manifest', text);
+        });
+    }
+    // ---- tags ----
+    /** all pages, sorted; [] for a repository the registry does not know */
+    async listTags(repo) {
+        const operation = `listing tags of ${repo.registry}/${repo.repository}`;
+        const tags = new Set();
+        const seen = new Set();
+        let url = this.url(repo, `tags/list?n=${TAGS_PAGE}`);
+        while (url && !seen.has(url) && seen.size < MAX_PAGES) {
+            seen.add(url);
+            const pageUrl = url;
+            const page = await this.call({
+                operation,
+                repo,
+                scopes: [repositoryScope(repo.repository, 'pull')],
+                action: 'pull',
+                method: 'GET',
+                url: pageUrl,
+                headers: { accept: 'application/json' },
+                followRedirects: true,
+            }, async (res) => {
+                if (res.status === 404) {
+                    const text = await readText(res, 64 * 1024);
+                    const code = parseOciError(text).code;
+                    if (code === 'NAME_UNKNOWN' || code === undefined)
+                        return null;
+                    throw await this.responseError(operation, res, repo, 'pull', 'repository', text);
+                }
+                if (res.status !== 200)
+                    throw await this.responseError(operation, res, repo, 'pull', 'repository');
+                const body = await readBody(res, TAG_LIST_MAX_BYTES, 'the tag list');
+                let json;
+                try {
+                    json = JSON.parse(body.toString('utf8'));
+                }
+                catch {
+                    throw new RegistryError(operation, 'the registry sent a tag list that is not JSON');
+                }
+                // distribution answers `"tags": null` once every tag of a repository is gone
+                const list = Array.isArray(json?.tags) ? json.tags.filter((t) => typeof t === 'string') : [];
+                return { list, next: parseLinkNext(res.headers.link, res.url) };
+            });
+            if (!page)
+                break;
+            const before = tags.size;
+            for (const t of page.list)
+                tags.add(t);
+            url = page.next;
+            // A registry that honours `n` but sends no Link: a full page means asking on from its last tag.
+            if (!url && page.list.length >= TAGS_PAGE && tags.size > before) {
+                url = this.url(repo, `tags/list?n=${TAGS_PAGE}&last=${encodeURIComponent(page.list.at(-1))}`);
+            }
+        }
+        return [...tags].sort();
+    }
+    // ---- blobs ----
+    async headBlob(repo, digest) {
+        const operation = `checking blob ${this.refText(repo, digest)}`;
+        this.checkDigest(operation, digest);
+        return this.call({
+            operation,
+            repo,
+            scopes: [repositoryScope(repo.repository, 'pull')],
+            action: 'pull',
+            method: 'HEAD',
+            url: this.url(repo, `blobs/${digest}`),
+            followRedirects: true,
+        }, async (res) => {
+            await dump(res);
+            if (res.status === 404)
+                return null;
+            if (res.status !== 200)
+                throw await this.responseError(operation, res, repo, 'pull', 'blob');
+            return { size: contentLength(res) ?? -1 };
+        });
+    }
+    /**
+     * Streams a blob. Redirects are followed without Authorization on other hosts. A connection
+     * cut mid-way is resumed with a Range request; the stream fails (never ends cleanly) when the
+     * content does not match the digest.
+     */
+    async getBlob(repo, digest) {
+        const operation = `getting blob ${this.refText(repo, digest)}`;
+        this.checkDigest(operation, digest);
+        const first = await this.openBlob(operation, repo, digest, 0);
+        const size = contentLength(first.res);
+        const retries = this.transport.retry;
+        const self = this;
+        async function* content() {
+            let current = first;
+            let received = 0;
+            for (let failures = 0;;) {
+                try {
+                    let skip = current.skip;
+                    for await (const chunk of current.res.body) {
+                        let b = chunk;
+                        if (skip > 0) {
+                            const n = Math.min(skip, b.length);
+                            skip -= n;
+                            b = b.subarray(n);
+                            if (b.length === 0)
+                                continue;
+                        }
+                        received += b.length;
+                        yield b;
+                    }
+                    return;
+                }
+                catch (err) {
+                    if (!isRetryableNetworkError(err) || failures >= retries.retries) {
+                        throw new RegistryError(operation, `the download broke off after ${received} bytes: ${describeNetworkError(err)}`, {
+                            cause: err,
+                        });
+                    }
+                    failures++;
+                    self.logger?.debug(`${operation}: cut off after ${received} bytes (${describeNetworkError(err)}); resuming`);
+                    await sleep(Math.min(retries.maxDelayMs, retries.minDelayMs * 2 ** (failures - 1)));
+                    current = await self.openBlob(operation, repo, digest, received);
+                }
+            }
+        }
+        const source = external_node_stream_.Readable.from(content(), { objectMode: false });
+        const verifier = new VerifyingStream(digest, { size, what: `blob ${digest}` });
+        source.on('error', (err) => verifier.destroy(err));
+        verifier.on('close', () => {
+            if (!source.destroyed)
+                source.destroy();
+        });
+        source.pipe(verifier);
+        return verifier;
+    }
+    /** GET of a blob from `offset` on; `skip` is what to drop when the registry ignored the Range. */
+    async openBlob(operation, repo, digest, offset) {
+        return this.call({
+            operation,
+            repo,
+            scopes: [repositoryScope(repo.repository, 'pull')],
+            action: 'pull',
+            method: 'GET',
+            url: this.url(repo, `blobs/${digest}`),
+            headers: offset > 0 ? { range: `bytes=${offset}-` } : {},
+            followRedirects: true,
+        }, async (res) => {
+            if (offset > 0 && res.status === 206)
+                return { res, skip: 0 };
+            if (res.status === 200)
+                return { res, skip: offset };
+            throw await this.responseError(operation, res, repo, 'pull', 'blob');
+        });
+    }
+    /** A small blob (a config, an SBOM) in memory, verified; larger than `maxBytes` is an error. */
+    async getBlobBytes(repo, digest, maxBytes = 64 * 1024 * 1024) {
+        const operation = `getting blob ${this.refText(repo, digest)}`;
+        const stream = await this.getBlob(repo, digest);
+        const chunks = [];
+        let size = 0;
+        try {
+            for await (const chunk of stream) {
+                size += chunk.length;
+                if (size > maxBytes) {
+                    stream.destroy();
+                    throw new RegistryError(operation, `the blob is larger than the ${maxBytes} bytes accepted here`);
+                }
+                chunks.push(chunk);
+            }
+        }
+        catch (err) {
+            throw this.wrap(operation, err);
+        }
+        return Buffer.concat(chunks);
+    }
+    /**
+     * HEAD first ('existed'), then a mount from `options.mountFrom` when given ('mounted'), else
+     * an upload: one PUT for small blobs, PATCH chunks for large ones. The body factory is called
+     * again when an upload has to start over.
+     */
+    async pushBlob(repo, desc, body, options = {}) {
+        const operation = `pushing blob ${desc.digest} to ${repo.registry}/${repo.repository}`;
+        this.checkDigest(operation, desc.digest);
+        if (await this.headBlob(repo, desc.digest))
+            return 'existed';
+        let session;
+        if (options.mountFrom) {
+            const mount = await this.tryMount(repo, desc.digest, options.mountFrom);
+            if (mount.mounted)
+                return 'mounted';
+            session = mount.location;
+        }
+        await this.upload(operation, repo, desc, body, session);
+        return 'uploaded';
+    }
+    async pushBlobBytes(repo, bytes) {
+        const digest = digestOf(bytes);
+        const transfer = await this.pushBlob(repo, { digest, size: bytes.length }, () => external_node_stream_.Readable.from([bytes]));
+        return { digest, size: bytes.length, transfer };
+    }
+    /** true when mounted (201); false when the registry opened an upload session (cancelled) or refused */
+    async mountBlob(repo, digest, from) {
+        this.checkDigest(`mounting blob ${digest} into ${repo.registry}/${repo.repository}`, digest);
+        const mount = await this.tryMount(repo, digest, from);
+        if (mount.location)
+            await this.cancelUpload(repo, mount.location);
+        return mount.mounted;
+    }
+    /**
+     * The mount request. 201: mounted. 202: the registry could not mount (unknown blob, or no
+     * read access to `from`) and opened an upload session instead, handed back for reuse.
+     * 401/403/404 (Harbor answers 401 when the token lacks pull on `from`): not mounted, and the
+     * plain upload that follows asks only for the target's scope.
+     */
+    async tryMount(repo, digest, from) {
+        if (from.registry !== repo.registry || from.repository === repo.repository)
+            return { mounted: false };
+        const operation = `mounting blob ${digest} from ${from.repository} into ${repo.registry}/${repo.repository}`;
+        const url = this.url(repo, `blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from.repository)}`);
+        try {
+            return await this.call({
+                operation,
+                repo,
+                scopes: [repositoryScope(repo.repository, 'pull,push'), repositoryScope(from.repository, 'pull')],
+                action: 'push',
+                method: 'POST',
+                url,
+                headers: { 'content-length': '0' },
+            }, async (res) => {
+                const text = await readText(res, 64 * 1024);
+                if (res.status === 201)
+                    return { mounted: true };
+                const location = header(res.headers, 'location');
+                if (res.status === 202 && location)
+                    return { mounted: false, location: new URL(location, url).toString() };
+                if (res.status === 401 || res.status === 403 || res.status === 404) {
+                    this.logger?.debug(`${operation}: HTTP ${res.status}, uploading instead`);
+                    return { mounted: false };
+                }
+                throw await this.responseError(operation, res, repo, 'push', 'blob', text);
+            });
+        }
+        catch (err) {
+            if (err instanceof AuthError || (err instanceof RegistryError && (err.status === 401 || err.status === 403))) {
+                this.logger?.debug(`${operation}: not authorised to mount, uploading instead`);
+                return { mounted: false };
+            }
+            throw err;
+        }
+    }
+    /**
+     * Proves push permission without writing anything: opens an upload session (the push scope is
+     * asked for and granted or refused) and cancels it. A refusal throws the registry's 401/403.
+     */
+    async checkPushAccess(repo) {
+        const { location } = await this.startUpload(`checking push access to ${repo.registry}/${repo.repository}`, repo);
+        await this.cancelUpload(repo, location);
+    }
+    /** Opens an upload session: its absolute Location and the registry's minimum chunk size. */
+    async startUpload(operation, repo) {
+        const url = this.url(repo, 'blobs/uploads/');
+        return this.call({
+            operation,
+            repo,
+            scopes: [repositoryScope(repo.repository, 'pull,push')],
+            action: 'push',
+            method: 'POST',
+            url,
+            headers: { 'content-length': '0' },
+        }, async (res) => {
+            const text = await readText(res, 64 * 1024);
+            const location = header(res.headers, 'location');
+            if (res.status !== 202 || !location)
+                throw await this.responseError(operation, res, repo, 'push', 'blob', text);
+            const min = Number(header(res.headers, 'oci-chunk-min-length') ?? '0');
+            return { location: new URL(location, url).toString(), minChunk: Number.isFinite(min) && min > 0 ? min : 0 };
+        }, { retry: false });
+    }
+    async cancelUpload(repo, location) {
+        try {
+            await this.call({
+                operation: 'cancelling an upload',
+                repo,
+                scopes: [repositoryScope(repo.repository, 'pull,push')],
+                action: 'push',
+                method: 'DELETE',
+                url: location,
+            }, (res) => dump(res), { retry: false });
+        }
+        catch {
+            // an abandoned session expires on the registry by itself
+        }
+    }
+    /** Uploads the blob, starting over from a fresh body stream (and session) on a retryable failure. */
+    async upload(operation, repo, desc, body, session) {
+        try {
+            await this.transport.retrying(operation, async (attempt) => {
+                let location = attempt === 0 ? session : undefined;
+                let minChunk = 0;
+                if (!location)
+                    ({ location, minChunk } = await this.startUpload(operation, repo));
+                let source;
+                try {
+                    source = await body();
+                    if (desc.size <= this.monolithicMax)
+                        await this.putMonolithic(operation, repo, location, desc, source);
+                    else
+                        await this.putChunked(operation, repo, location, desc, source, minChunk);
+                }
+                catch (err) {
+                    source?.destroy();
+                    await this.cancelUpload(repo, location);
+                    throw err;
+                }
+            });
+        }
+        catch (err) {
+            if (err instanceof RetryableStatusError) {
+                const { status, headers, text } = err.response;
+                throw await this.statusError(operation, status, headers, text, { repo, action: 'push', kind: 'blob' }, err);
+            }
+            throw this.wrap(operation, err);
+        }
+    }
+    verified(source, desc) {
+        const verifier = new VerifyingStream(desc.digest, {
+            size: desc.size,
+            what: `the content given for blob ${desc.digest}`,
+        });
+        source.on('error', (err) => verifier.destroy(err));
+        source.pipe(verifier);
+        return verifier;
+    }
+    async putMonolithic(operation, repo, location, desc, source) {
+        const url = withQuery(location, 'digest', desc.digest);
+        const res = await this.exchange({
+            operation,
+            repo,
+            scopes: [repositoryScope(repo.repository, 'pull,push')],
+            action: 'push',
+            method: 'PUT',
+            url,
+            headers: { 'content-type': 'application/octet-stream', 'content-length': String(desc.size) },
+            body: this.verified(source, desc),
+        });
+        await this.finishUpload(operation, repo, res, desc.digest);
+    }
+    /**
+     * PATCH chunks of at most chunkBytes (at least the registry's OCI-Chunk-Min-Length), each at
+     * the Location the previous answer gave, then the closing PUT. One chunk is in memory at a time.
+     */
+    async putChunked(operation, repo, firstLocation, desc, source, minChunk) {
+        const chunkSize = Math.max(this.chunkBytes, minChunk);
+        const scopes = [repositoryScope(repo.repository, 'pull,push')];
+        let location = firstLocation;
+        let offset = 0;
+        const send = async (chunk) => {
+            const res = await this.exchange({
+                operation,
+                repo,
+                scopes,
+                action: 'push',
+                method: 'PATCH',
+                url: location,
+                headers: {
+                    'content-type': 'application/octet-stream',
+                    'content-range': `${offset}-${offset + chunk.length - 1}`,
+                    'content-length': String(chunk.length),
+                },
+                body: chunk,
+            });
+            await this.transport.throwIfRetryable(res);
+            const text = await readText(res, 64 * 1024);
+            const next = header(res.headers, 'location');
+            if (res.status !== 202 || !next)
+                throw await this.responseError(operation, res, repo, 'push', 'blob', text);
+            location = new URL(next, location).toString();
+            offset += chunk.length;
+        };
+        // One buffer, refilled for every chunk: a PATCH is answered only after its body was read.
+        const buffer = Buffer.allocUnsafe(chunkSize);
+        let filled = 0;
+        for await (const piece of this.verified(source, desc)) {
+            let data = piece;
+            while (data.length > 0) {
+                const n = data.copy(buffer, filled);
+                filled += n;
+                data = data.subarray(n);
+                if (filled === chunkSize) {
+                    await send(buffer);
+                    filled = 0;
+                }
+            }
+        }
+        if (filled > 0)
+            await send(buffer.subarray(0, filled));
+        const res = await this.exchange({
+            operation,
+            repo,
+            scopes,
+            action: 'push',
+            method: 'PUT',
+            url: withQuery(location, 'digest', desc.digest),
+            headers: { 'content-length': '0' },
+        });
+        await this.finishUpload(operation, repo, res, desc.digest);
+    }
+    async finishUpload(operation, repo, res, digest) {
+        await this.transport.throwIfRetryable(res);
+        if (res.status !== 201 && res.status !== 204 && res.status !== 200) {
+            throw await this.responseError(operation, res, repo, 'push', 'blob');
+        }
+        await dump(res);
+        const stored = header(res.headers, 'docker-content-digest');
+        if (stored && isDigest(stored) && stored !== digest) {
+            throw new DigestMismatchError(digest, stored, 'the blob as the registry stored it');
+        }
+    }
+    // ---- referrers ----
+    /** null when the API is unsupported (404 etc.); pagination via Link */
+    async referrersApi(repo, digest, artifactType) {
+        const operation = `listing referrers of ${this.refText(repo, digest)}`;
+        this.checkDigest(operation, digest);
+        const query = artifactType ? `?artifactType=${encodeURIComponent(artifactType)}` : '';
+        let url = this.url(repo, `referrers/${digest}${query}`);
+        const seen = new Set();
+        const found = [];
+        let filtered = true;
+        while (url && !seen.has(url) && seen.size < MAX_PAGES) {
+            seen.add(url);
+            const pageUrl = url;
+            const page = await this.call({
+                operation,
+                repo,
+                scopes: [repositoryScope(repo.repository, 'pull')],
+                action: 'pull',
+                method: 'GET',
+                url: pageUrl,
+                headers: { accept: MediaType.OciIndex },
+                followRedirects: true,
+            }, async (res) => {
+                if ([400, 404, 405, 406, 501].includes(res.status)) {
+                    await dump(res);
+                    return null;
+                }
+                if (res.status !== 200)
+                    throw await this.responseError(operation, res, repo, 'pull', 'manifest');
+                const body = await readBody(res, MANIFEST_MAX_BYTES, 'the referrers index');
+                let json;
+                try {
+                    json = JSON.parse(body.toString('utf8'));
+                }
+                catch {
+                    return null;
+                }
+                if (!Array.isArray(json?.manifests))
+                    return null;
+                const applied = (header(res.headers, 'oci-filters-applied') ?? '').split(',').map((s) => s.trim());
+                return {
+                    manifests: json.manifests.map(toDescriptor).filter((d) => d !== undefined),
+                    applied: applied.includes('artifactType'),
+                    next: parseLinkNext(res.headers.link, res.url),
+                };
+            });
+            if (!page) {
+                if (seen.size === 1)
+                    return null;
+                break;
+            }
+            found.push(...page.manifests);
+            filtered &&= page.applied;
+            url = page.next;
+        }
+        return artifactType && !filtered ? found.filter((d) => d.artifactType === artifactType) : found;
+    }
+    // ---- plumbing ----
+    baseUrl(registry) {
+        return `${this.plainHttp(registry) ? 'http' : 'https'}://${registryApiHost(registry)}`;
+    }
+    url(repo, path) {
+        return `${this.baseUrl(repo.registry)}/v2/${repo.repository}/${path}`;
+    }
+    refText(repo, reference) {
+        return `${repo.registry}/${repo.repository}${isDigest(reference) || reference.includes(':') ? '@' : ':'}${reference}`;
+    }
+    checkReference(operation, reference) {
+        if (reference.includes(':'))
+            this.checkDigest(operation, reference);
+        else if (!isValidTag(reference))
+            throw new RegistryError(operation, `'${reference}' is neither a tag nor a digest`);
+    }
+    checkDigest(operation, digest) {
+        const problem = digestProblem(digest);
+        if (problem)
+            throw new RegistryError(operation, problem);
+    }
+    /**
+     * One request with the auth handshake: the known Authorization (cached token or basic) goes
+     * along; a 401 is answered once with the challenge's credentials. Redirects of GET/HEAD are
+     * followed here, and Authorization only goes to the registry's own origin.
+     */
+    async exchange(spec) {
+        const registry = spec.repo.registry;
+        const origin = new URL(this.baseUrl(registry)).origin;
+        const send = (url, authorization, body) => {
+            const headers = { ...(spec.headers ?? {}) };
+            if (authorization && new URL(url).origin === origin)
+                headers.authorization = authorization;
+            return this.transport.send({ method: spec.method, url, headers, body });
+        };
+        let authorization = await this.auth.authorize(registry, spec.scopes);
+        let res = await send(spec.url, authorization, spec.body);
+        if (res.status === 401) {
+            const challenge = res.headers['www-authenticate'];
+            await dump(res);
+            if (spec.body instanceof external_node_stream_.Readable) {
+                // A stream is spent: the upload starts over (the token cache now knows the challenge).
+                throw new RetryableStatusError(401, res.headers, '', undefined);
+            }
+            authorization = await this.auth.challenge(registry, challenge, spec.scopes, authorization);
+            res = await send(spec.url, authorization, spec.body);
+        }
+        else if (!authorization && res.status < 400) {
+            this.auth.markAnonymous(registry);
+        }
+        let url = spec.url;
+        for (let hops = 0; spec.followRedirects && REDIRECT_STATUSES.has(res.status); hops++) {
+            const location = header(res.headers, 'location');
+            if (!location || hops >= MAX_REDIRECTS)
+                break;
+            await dump(res);
+            const next = new URL(location, url);
+            // The redirect target (often a presigned storage URL) is not logged: its query is a credential.
+            this.logger?.debug(`${spec.operation}: redirected to ${next.host}`);
+            url = next.toString();
+            res = await send(url, authorization);
+        }
+        // Path only: upload Locations carry session state and storage URLs carry signatures.
+        const where = new URL(url);
+        this.logger?.debug(`${spec.method} ${where.origin === origin ? where.pathname : `${where.host} (redirect target)`}: HTTP ${res.status}`);
+        return res;
+    }
+    /** exchange + retries + error mapping; `handle` reads the response (and may throw). */
+    async call(spec, handle, options = {}) {
+        const once = async () => {
+            const res = await this.exchange(spec);
+            await this.transport.throwIfRetryable(res);
+            return handle(res);
+        };
+        try {
+            return options.retry === false ? await once() : await this.transport.retrying(spec.operation, once);
+        }
+        catch (err) {
+            if (err instanceof RetryableStatusError) {
+                const kind = /\/blobs\//.test(spec.url) ? 'blob' : /\/manifests\//.test(spec.url) ? 'manifest' : 'repository';
+                throw await this.statusError(spec.operation, err.response.status, err.response.headers, err.response.text, { repo: spec.repo, action: spec.action, kind }, err);
+            }
+            throw this.wrap(spec.operation, err);
+        }
+    }
+    /** Any error as a RegistryError for this operation, with every known secret scrubbed. */
+    wrap(operation, err) {
+        if (err instanceof RegistryError) {
+            if (err instanceof AuthError || err.operation !== operation) {
+                return new RegistryError(operation, this.redact(err.message), {
+                    status: err.status,
+                    code: err.code,
+                    cause: err,
+                });
+            }
+            return err;
+        }
+        if (err instanceof RetryableStatusError) {
+            return new RegistryError(operation, `the registry answered HTTP ${err.status}`, {
+                status: err.status,
+                cause: err,
+            });
+        }
+        if (err instanceof DigestMismatchError || (err instanceof Error && err.name === 'SizeMismatchError')) {
+            return new RegistryError(operation, err.message, { cause: err });
+        }
+        if (isRetryableNetworkError(err)) {
+            return new RegistryError(operation, `connection failed: ${this.redact(describeNetworkError(err))}`, {
+                cause: err,
+            });
+        }
+        if (err instanceof Error && !(err instanceof TypeError) && !(err instanceof RangeError)) {
+            return new RegistryError(operation, this.redact(err.message), { cause: err });
+        }
+        return err instanceof Error ? err : new Error(String(err));
+    }
+    redact(text) {
+        let out = text;
+        for (const secret of this.auth.secrets)
+            if (secret.length >= 4)
+                out = out.split(secret).join('***');
+        return out;
+    }
+    async responseError(operation, res, repo, action, kind, text) {
+        const body = text ?? (await readText(res, 64 * 1024));
+        return this.statusError(operation, res.status, res.headers, body, { repo, action, kind });
+    }
+    async statusError(operation, status, headers, text, context, cause) {
+        const { code, message } = parseOciError(text);
+        const { registry, repository } = context.repo;
+        const name = `${registry}/${repository}`;
+        const kind = context.kind ?? 'manifest';
+        const credentialed = await this.auth.hasCredential(registry).catch(() => false);
+        let explanation;
+        switch (status) {
+            case 401:
+                if (!credentialed) {
+                    explanation = `authentication required: no credentials were found for ${registry} (log in with registry-login or docker login, or pass credentials)`;
+                }
+                else if (this.auth.scheme(registry) === 'bearer') {
+                    explanation = `denied: the credentials lack ${context.action} permission on ${name}`;
+                }
+                else {
+                    explanation = `authentication failed for ${registry}: check the username/password`;
+                }
+                break;
+            case 403:
+                explanation = credentialed
+                    ? `denied: the credentials lack ${context.action} permission on ${name}`
+                    : `denied: anonymous ${context.action} is not allowed on ${name}`;
+                break;
+            case 404:
+                explanation =
+                    code === 'NAME_UNKNOWN'
+                        ? `repository ${name} not found`
+                        : code === 'BLOB_UNKNOWN' || kind === 'blob'
+                            ? 'blob unknown'
+                            : code === 'MANIFEST_UNKNOWN' || kind === 'manifest'
+                                ? 'manifest unknown'
+                                : 'not found';
+                break;
+            case 429:
+                explanation = 'too many requests: the registry kept throttling';
+                break;
+            default:
+                explanation = status >= 500 ? `the registry failed (HTTP ${status})` : `the registry refused the request`;
+        }
+        const answered = [`HTTP ${status}`, code, message ? `${message}` : undefined].filter(Boolean).join(' ');
+        const www = headers['www-authenticate'];
+        const scopeHint = status === 401 && typeof www === 'string' && /insufficient_scope/.test(www) ? ', insufficient scope' : '';
+        return new RegistryError(operation, this.redact(`${explanation} (${answered}${scopeHint})`), {
+            status,
+            code,
+            cause,
+        });
+    }
+}
+
+;// CONCATENATED MODULE: ./actions/registry-login/src/handshake.ts
+// The handshake `docker login` performs, to tell right from wrong credentials before anything
+// is written: GET /v2/; on a Basic challenge repeat it with the credentials, on a Bearer
+// challenge ask the token server for a token without scope (`account=<user>`), by GET.
+
+
+/** Parses a WWW-Authenticate header (one challenge; quoted or token parameter values). */
+function parseChallenge(header) {
+    if (!header)
+        return undefined;
+    const m = /^\s*([A-Za-z]+)\s*(.*)$/.exec(header);
+    if (!m)
+        return undefined;
+    const params = {};
+    const re = /([A-Za-z_]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))/g;
+    for (let p = re.exec(m[2]); p; p = re.exec(m[2])) {
+        params[p[1].toLowerCase()] = (p[2] ?? p[3] ?? '').replace(/\\(.)/g, '$1');
+    }
+    return { scheme: m[1].toLowerCase(), params };
+}
+async function loginHandshake(http, registry, username, password) {
+    const operation = `logging in to ${registry}`;
+    const basic = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+    const base = (0,hosts/* registryBaseUrl */.mO)(registry);
+    const ping = await http.request(operation, `${base}/v2/`, { method: 'GET' });
+    if (ping.status === 200)
+        return 'anonymous-registry';
+    if (ping.status !== 401) {
+        throw new errors/* OperationError */.OK(operation, `GET /v2/ answered HTTP ${ping.status}; is ${registry} a container registry?`);
+    }
+    const challenge = parseChallenge(ping.headers.get('www-authenticate'));
+    if (!challenge || challenge.scheme === 'basic') {
+        const again = await http.request(operation, `${base}/v2/`, { method: 'GET', headers: { Authorization: basic } });
+        if (again.status === 200)
+            return 'authenticated';
+        if (again.status === 401 || again.status === 403) {
+            throw new errors/* OperationError */.OK(operation, `wrong credentials: the registry refused user '${username}' (HTTP ${again.status})`);
+        }
+        throw new errors/* OperationError */.OK(operation, `GET /v2/ with credentials answered HTTP ${again.status}`);
+    }
+    if (challenge.scheme !== 'bearer' || !challenge.params.realm) {
+        throw new errors/* OperationError */.OK(operation, `unsupported authentication challenge '${challenge.scheme}'`);
+    }
+    const realm = new URL(challenge.params.realm, `${base}/v2/`);
+    if (challenge.params.service)
+        realm.searchParams.set('service', challenge.params.service);
+    realm.searchParams.set('account', username);
+    const token = await http.request(`${operation} (token server ${realm.host})`, realm.toString(), {
+        method: 'GET',
+        headers: { Authorization: basic },
+    });
+    if (token.status === 200)
+        return 'authenticated';
+    if (token.status === 401 || token.status === 403) {
+        throw new errors/* OperationError */.OK(operation, `wrong credentials: the token server ${realm.host} refused user '${username}' (HTTP ${token.status})`);
+    }
+    throw new errors/* OperationError */.OK(operation, `the token server ${realm.host} answered HTTP ${token.status}`);
+}
+
+;// CONCATENATED MODULE: ./actions/registry-login/src/verify.ts
+// Checks a login before it is written: the docker-login handshake (right credentials?), then,
+// with `verify-repository`, the registry's own token handshake for the pull or push scope on
+// that repository, through the shared registry client. Failures say which of these it was:
+// wrong credentials, no permission on the repository, registry unreachable, TLS problem.
+
+
+
+
+/** What was checked, for the summary: `login`, `pull on <repo>`, `push on <repo>`, or `none`. */
+async function verifyLogin(options) {
+    if (options.scope === 'none')
+        return 'none';
+    const handshake = await loginHandshake(options.http, options.registry, options.username, options.password);
+    if (handshake === 'anonymous-registry') {
+        options.debug(`${options.registry} answers /v2/ without credentials; the credentials are checked per repository only`);
+    }
+    if (!options.repository)
+        return handshake === 'authenticated' ? 'login' : 'reachable (no authentication asked)';
+    const client = new RegistryClient({
+        credentials: staticCredentials({ [options.registry]: { username: options.username, password: options.password } }),
+        maskSecret: options.mask,
+        logger: { debug: options.debug },
+        retry: { retries: 2 },
+    });
+    const repo = { registry: options.registry, repository: options.repository };
+    const where = `${options.registry}/${options.repository}`;
+    try {
+        // A tag that does not exist is fine: a 404 comes only after the pull scope was granted.
+        await client.headManifest(repo, 'latest');
+    }
+    catch (err) {
+        throw explain(err, `checking pull access to ${where}`, `user '${options.username}' may not pull ${where}`);
+    }
+    if (options.scope === 'pull')
+        return `pull on ${options.repository}`;
+    try {
+        // Opening an upload session asks for the push scope; the session is cancelled at once, so
+        // nothing is written.
+        await client.checkPushAccess(repo);
+    }
+    catch (err) {
+        throw explain(err, `checking push access to ${where}`, `user '${options.username}' is authenticated but has no push permission on ${where}`);
+    }
+    return `push on ${options.repository}`;
+}
+function explain(err, operation, denied) {
+    if (err instanceof RegistryError && (err.status === 401 || err.status === 403)) {
+        return new errors/* OperationError */.OK(operation, `${denied} (HTTP ${err.status}${err.code ? ` ${err.code}` : ''})`);
+    }
+    return err instanceof Error ? err : new errors/* OperationError */.OK(operation, String(err));
+}
+
+
+/***/ })
+
+};
