@@ -1,10 +1,16 @@
 // Start-up benchmark: for each bundle, the median wall time of a minimal valid run (start to
 // exit, through the runner protocol) divided by bare `node -e 0`, measured alternately in the
-// same run so that machine noise hits both alike. Usage: node bench/startup.mjs [runs]
+// same run so that machine noise hits both alike. The actions that need a registry for a valid
+// run (build-push merge, promote, retention-cleanup dry run) get a throwaway distribution
+// registry on 127.0.0.1 holding one small image.
+// Usage: npm run bench [-- runs]   (node --import ./scripts/ts-register.mjs bench/startup.mjs)
+import { createHash, randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stopProcess, which } from '../test/stack/processes.js';
+import { startRegistry } from '../test/stack/registry.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const runs = Number(process.argv[2] ?? 21);
@@ -19,12 +25,71 @@ writeFileSync(
   }),
 );
 
-// A minimal valid run of each action: inputs that make it do its real work without a network.
+const registryBin = which('docker-registry');
+if (!registryBin) {
+  console.error('docker-registry is not installed (Debian package docker-registry): bash scripts/install-deps.sh');
+  process.exit(1);
+}
+const registry = await startRegistry(registryBin, 'bench', join(dir, 'registry'), { kind: 'none' });
+const host = registry.endpoint.host;
+
+/** Pushes a one-layer image (random content) and returns its manifest digest. */
+async function pushImage(repo, tag) {
+  const sha = (b) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+  const put = async (path, body, type) => {
+    const res = await fetch(`http://${host}/v2/${repo}/${path}`, {
+      method: 'PUT',
+      body,
+      headers: { 'content-type': type },
+    });
+    if (res.status !== 201) throw new Error(`PUT ${path}: HTTP ${res.status}`);
+  };
+  const blob = async (bytes) => {
+    const start = await fetch(`http://${host}/v2/${repo}/blobs/uploads/`, { method: 'POST' });
+    const location = new URL(start.headers.get('location'), `http://${host}`);
+    location.searchParams.set('digest', sha(bytes));
+    const res = await fetch(location, { method: 'PUT', body: bytes, headers: { 'content-type': 'application/octet-stream' } });
+    if (res.status !== 201) throw new Error(`blob upload: HTTP ${res.status}`);
+    return { digest: sha(bytes), size: bytes.length };
+  };
+  const layer = await blob(randomBytes(4096));
+  const config = await blob(
+    Buffer.from(
+      JSON.stringify({
+        architecture: 'amd64',
+        os: 'linux',
+        created: '2026-11-01T00:00:00Z',
+        rootfs: { type: 'layers', diff_ids: [layer.digest] },
+        config: {},
+      }),
+    ),
+  );
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', ...layer }],
+    }),
+  );
+  await put(`manifests/${tag}`, manifest, 'application/vnd.oci.image.manifest.v1+json');
+  return sha(manifest);
+}
+
+const digest = await pushImage('bench/app', '1.0.0');
+await pushImage('bench/app', 'sha-0000001');
+
+// A minimal valid run of each action: inputs that make it do its real work, against 127.0.0.1 only.
 const cases = {
   'compute-tags': { inputs: { images: 'name/app' } },
   'registry-login': {
     inputs: { registry: '127.0.0.1:5999', username: 'u', password: 'p', verify: 'none', logout: 'true' },
   },
+  // merging one pushed digest into an index: reads the image, writes the index and its tag
+  'build-push': { inputs: { merge: `${host}/bench/app@${digest}`, tags: `${host}/bench/merged:1` } },
+  // promoting by digest to a tag: the first run copies, the others find the tag already there
+  promote: { inputs: { source: `${host}/bench/app@${digest}`, targets: `${host}/bench/app-prod:1.0.0` } },
+  'retention-cleanup': { inputs: { repositories: `${host}/bench/app`, 'dry-run': 'true' } },
 };
 
 function runOnce(args, env) {
@@ -81,6 +146,7 @@ for (const [name, spec] of Object.entries(cases)) {
   }
   rows.push({ name, ours: median(ours), bare: median(bare) });
 }
+await stopProcess(registry.process);
 rmSync(dir, { recursive: true, force: true });
 
 console.log(`start-up, median of ${runs} runs each, bundle vs bare node -e 0 in the same run`);
@@ -93,3 +159,4 @@ for (const r of rows) {
     `${(r.ours / r.bare).toFixed(2)}x`.padStart(7),
   );
 }
+process.exit(0);
