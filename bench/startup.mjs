@@ -48,7 +48,11 @@ async function pushImage(repo, tag) {
     const start = await fetch(`http://${host}/v2/${repo}/blobs/uploads/`, { method: 'POST' });
     const location = new URL(start.headers.get('location'), `http://${host}`);
     location.searchParams.set('digest', sha(bytes));
-    const res = await fetch(location, { method: 'PUT', body: bytes, headers: { 'content-type': 'application/octet-stream' } });
+    const res = await fetch(location, {
+      method: 'PUT',
+      body: bytes,
+      headers: { 'content-type': 'application/octet-stream' },
+    });
     if (res.status !== 201) throw new Error(`blob upload: HTTP ${res.status}`);
     return { digest: sha(bytes), size: bytes.length };
   };

@@ -79,8 +79,7 @@ describe('findImageReferences on real files', () => {
 
 describe('findRepositoryMentions', () => {
   it('finds tags and digests of the repository only', () => {
-    const text =
-      'a: ghcr.io/acme/api:1.2\nb: ghcr.io/acme/api-worker:9\nc: "ghcr.io/acme/api@sha256:' + 'a'.repeat(64) + '"\n';
+    const text = `a: ghcr.io/acme/api:1.2\nb: ghcr.io/acme/api-worker:9\nc: "ghcr.io/acme/api@sha256:${'a'.repeat(64)}"\n`;
     const found = findRepositoryMentions(text, [{ registry: 'ghcr.io', repository: 'acme/api' }]);
     expect(found.map((f) => [f.line, f.tag ?? null, f.digest ?? null])).toEqual([
       [1, '1.2', null],
