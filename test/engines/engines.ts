@@ -3,7 +3,7 @@
 // daemon gets its own socket, data-root and exec-root under a temp dir and never touches the
 // host's networks. Started once per worker, on first use; stopped when the worker exits.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -63,7 +63,13 @@ async function waitForSocket(cli: string, host: string, logFile: string, timeout
       await new Promise((r) => setTimeout(r, 200));
     }
   }
-  throw new Error(`dockerd 26 did not start (log: ${logFile})`);
+  let tail = '';
+  try {
+    tail = readFileSync(logFile, 'utf8').trim().split('\n').slice(-15).join('\n');
+  } catch {
+    // no log written
+  }
+  throw new Error(`dockerd 26 did not start within ${timeoutMs / 1000} s; last lines of ${logFile}:\n${tail}`);
 }
 
 async function start(): Promise<Engines> {
@@ -118,7 +124,7 @@ async function start(): Promise<Engines> {
     { detached: true, stdio: 'ignore' },
   ).unref();
   const dockerHost = `unix://${socket}`;
-  await waitForSocket(dockerCli, dockerHost, logFile, 30_000);
+  await waitForSocket(dockerCli, dockerHost, logFile, 90_000);
   const path = `${join(enginesDir, 'usr/bin')}:${process.env.PATH ?? ''}`;
   return {
     dockerHost,
