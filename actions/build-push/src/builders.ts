@@ -244,9 +244,7 @@ export async function build(builder: BuilderName, req: BuildRequest, engines: En
     const env = { ...engines.env, DOCKER_BUILDKIT: '0' };
     await runBuild(engines, builder, engines.docker.binary, dockerBuildArgs(req, iidFile), env, req.dockerfile);
     const id = (await readFile(iidFile, 'utf8')).trim();
-    const archive = join(req.workDir, 'image.tar');
-    await engines.docker.save([id], archive);
-    await dockerArchiveToLayout(archive, layoutDir);
+    await engines.docker.saveStream([id], (archive) => dockerArchiveToLayout(archive, layoutDir));
     const image = await readLayout(layoutDir);
     return { image, imageId: id };
   }

@@ -1,9 +1,17 @@
 // The seam for the docker CLI (and its buildx plugin): every docker process any action starts
 // goes through here, so tests and other actions share one way to call it and to read its errors.
+import { spawn } from 'node:child_process';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { OperationError } from '../errors.js';
-import { type CommandOptions, type CommandResult, type CommandRunner, runCommand } from '../exec.js';
+import {
+  type CommandOptions,
+  type CommandResult,
+  type CommandRunner,
+  lastMeaningfulLine,
+  runCommand,
+} from '../exec.js';
 
 export interface DockerCliOptions {
   /** replaces the process runner (default: runCommand) */
@@ -73,6 +81,41 @@ export class DockerCli {
   /** Writes `docker save` of the images to a tar file. */
   async save(refs: string[], file: string): Promise<void> {
     await this.run(['save', '-o', file, ...refs], { description: 'docker save' });
+  }
+
+  /**
+   * Streams `docker save` of the images (an uncompressed tar) into `consume` as docker writes it,
+   * so that the archive need not be written to disk first. Fails with docker's last error line
+   * when the save fails; stops docker when `consume` fails.
+   */
+  async saveStream<T>(refs: string[], consume: (archive: Readable) => Promise<T>): Promise<T> {
+    const child = spawn(this.binary, ['save', ...refs], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const stderr: Buffer[] = [];
+    child.stderr.on('data', (d: Buffer) => stderr.push(d));
+    const exited = new Promise<string | undefined>((resolve) => {
+      child.on('error', (e: NodeJS.ErrnoException) =>
+        resolve(e.code === 'ENOENT' ? `'${this.binary}' is not installed or not on PATH` : e.message),
+      );
+      child.on('close', (code, signal) => {
+        if (code === 0) return resolve(undefined);
+        const line = lastMeaningfulLine(Buffer.concat(stderr).toString('utf8'));
+        const how = signal ? `killed by ${signal}` : `exit code ${code}`;
+        resolve(line ? `${how}: ${line}` : how);
+      });
+    });
+    let result: T;
+    try {
+      result = await consume(child.stdout);
+    } catch (e) {
+      child.kill('SIGTERM');
+      const failure = await exited;
+      // a failing docker explains a broken archive better than the reader does
+      if (failure && !/killed by/.test(failure)) throw new OperationError('running docker save', failure, { cause: e });
+      throw e;
+    }
+    const failure = await exited;
+    if (failure) throw new OperationError('running docker save', failure);
+    return result;
   }
 
   async tag(source: string, target: string): Promise<void> {
