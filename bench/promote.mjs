@@ -44,12 +44,33 @@ if (!existsSync(bundle)) {
 }
 
 const work = mkdtempSync(join(tmpdir(), 'bench-promote-'));
-const children = [];
-process.on('exit', () => {
+
+// Every child (the registry, skopeo, the promote bundle) is tracked, so that whatever way the
+// script ends, they are stopped and the temporary folder (registry storage) is removed.
+const children = new Set();
+function track(child) {
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  return child;
+}
+async function finish(code) {
   for (const c of children) c.kill('SIGTERM');
+  const exited = Promise.all([...children].map((c) => once(c, 'exit')));
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+  for (const c of children) c.kill('SIGKILL');
+  rmSync(work, { recursive: true, force: true });
+  process.exit(code);
+}
+// the last resort, for an exit that did not come through finish()
+process.on('exit', () => {
+  for (const c of children) c.kill('SIGKILL');
   rmSync(work, { recursive: true, force: true });
 });
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130));
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => finish(130));
+process.on('uncaughtException', (err) => {
+  console.error(err);
+  finish(1);
+});
 
 async function freePort() {
   const srv = createServer();
@@ -76,8 +97,7 @@ async function startRegistry() {
   );
   const logFile = join(work, 'registry.log');
   const log = openSync(logFile, 'a');
-  const child = spawn('docker-registry', ['serve', config], { stdio: ['ignore', log, log] });
-  children.push(child);
+  track(spawn('docker-registry', ['serve', config], { stdio: ['ignore', log, log] }));
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 100; i++) {
     try {
@@ -180,7 +200,7 @@ async function pushSource(reg, repo, tag) {
 function timed(cmd, args, env) {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env });
+    const child = track(spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env }));
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
@@ -288,6 +308,8 @@ for (let n = 1; n <= RUNS; n++) {
   // Alternate the order so neither side always runs on a warmer page cache.
   const order = n % 2 ? ['skopeo', 'promote'] : ['promote', 'skopeo'];
   for (const who of order) {
+    // the page cache written back first: neither side pays for the other's disk writes
+    spawnSync('sync');
     const repo = `bench/${who}-${n}`;
     const mark = statSync(reg.logFile).size;
     if (who === 'skopeo') {
@@ -328,5 +350,5 @@ console.log(
   `  skopeo copy --all: ${fmt(median(theirs.map((s) => s.ms)))}, layer bytes uploaded ${mb(median(theirs.map((s) => s.uploaded)))}`,
 );
 console.log(`  ratio: promote is ${ratio.toFixed(1)}x faster than skopeo (goal >= 10x)`);
-// The registry child keeps the event loop alive: leave through the exit handler, which stops it.
-process.exit(0);
+// The registry child keeps the event loop alive: stop it, remove the storage, and leave.
+await finish(0);

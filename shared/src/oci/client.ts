@@ -70,9 +70,15 @@ export interface RegistryClientOptions {
   /** default: localhost / 127.0.0.0/8 / [::1] hosts use http */
   plainHttp?: (registry: string) => boolean;
   userAgent?: string;
-  /** blobs up to this size go up in one PUT; larger ones in PATCH chunks (default 32 MiB) */
+  /**
+   * blobs of known size up to this go up in one streamed PUT (default: any size); larger ones,
+   * blobs of unknown size and blobs for a registry that demands chunks go in PATCH chunks
+   */
   monolithicMaxBytes?: number;
-  /** PATCH chunk size for large blobs, raised to the registry's OCI-Chunk-Min-Length (default 16 MiB) */
+  /**
+   * PATCH chunk size when chunks are needed, raised to the registry's OCI-Chunk-Min-Length and
+   * cut to its OCI-Chunk-Max-Length (default 16 MiB)
+   */
   chunkBytes?: number;
   /** environment for HTTPS_PROXY/HTTP_PROXY/NO_PROXY (default: process.env) */
   env?: NodeJS.ProcessEnv;
@@ -209,6 +215,48 @@ async function readBody(res: HttpResponse, max: number, what: string): Promise<B
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** An open upload session: its absolute Location and the chunk sizes the registry announced. */
+interface UploadSession {
+  location: string;
+  /** OCI-Chunk-Min-Length, 0 when not announced */
+  minChunk: number;
+  /** OCI-Chunk-Max-Length, undefined when not announced */
+  maxChunk?: number;
+}
+
+function positiveHeader(res: HttpResponse, name: string): number | undefined {
+  const v = header(res.headers, name);
+  if (v === undefined || !/^\d+$/.test(v.trim())) return undefined;
+  const n = Number(v);
+  return n > 0 && Number.isSafeInteger(n) ? n : undefined;
+}
+
+/** The session a 202 answer (POST of an upload or a mount that fell back) opened. */
+function uploadSession(res: HttpResponse, requestUrl: string): UploadSession | undefined {
+  const location = header(res.headers, 'location');
+  if (!location) return undefined;
+  return {
+    location: new URL(location, requestUrl).toString(),
+    minChunk: positiveHeader(res, 'oci-chunk-min-length') ?? 0,
+    maxChunk: positiveHeader(res, 'oci-chunk-max-length'),
+  };
+}
+
+/** A size the upload can announce: a non-negative safe integer; anything else means unknown. */
+function knownSize(size: number): boolean {
+  return Number.isSafeInteger(size) && size >= 0;
+}
+
+/** The registry refused a blob in one request (413 or 416): it wants chunks, at most maxChunk when it said. */
+class ChunksRequiredError extends Error {
+  readonly maxChunk: number | undefined;
+  constructor(status: number, maxChunk: number | undefined) {
+    super(`the registry refused the blob in one request (HTTP ${status})`);
+    this.name = 'ChunksRequiredError';
+    this.maxChunk = maxChunk;
+  }
+}
+
 export class RegistryClient {
   private readonly transport: Transport;
   private readonly auth: Authenticator;
@@ -216,6 +264,11 @@ export class RegistryClient {
   private readonly logger?: RegistryClientOptions['logger'];
   private readonly monolithicMax: number;
   private readonly chunkBytes: number;
+  /**
+   * Registries that refused a blob in one request, with the largest chunk they announced: every
+   * later upload to them goes in chunks straight away.
+   */
+  private readonly chunkedRegistries = new Map<string, number | undefined>();
 
   constructor(options: RegistryClientOptions = {}) {
     this.logger = options.logger;
@@ -232,7 +285,7 @@ export class RegistryClient {
       logger: options.logger,
     });
     this.plainHttp = options.plainHttp ?? loopbackHost;
-    this.monolithicMax = options.monolithicMaxBytes ?? 32 * 1024 * 1024;
+    this.monolithicMax = options.monolithicMaxBytes ?? Number.POSITIVE_INFINITY;
     this.chunkBytes = options.chunkBytes ?? 16 * 1024 * 1024;
   }
 
@@ -604,8 +657,10 @@ export class RegistryClient {
 
   /**
    * HEAD first ('existed'), then a mount from `options.mountFrom` when given ('mounted'), else
-   * an upload: one PUT for small blobs, PATCH chunks for large ones. The body factory is called
-   * again when an upload has to start over.
+   * an upload: the whole blob streamed in one PUT when its size is known (`size` -1 means
+   * unknown), PATCH chunks when the registry demands them (OCI-Chunk-Max-Length, a 413 or 416
+   * answer to the single request) or the size is unknown. Memory stays bounded either way. The
+   * body factory is called again whenever an upload has to start over.
    */
   async pushBlob(
     repo: RepositoryRef,
@@ -616,11 +671,11 @@ export class RegistryClient {
     const operation = `pushing blob ${desc.digest} to ${repo.registry}/${repo.repository}`;
     this.checkDigest(operation, desc.digest);
     if (await this.headBlob(repo, desc.digest)) return 'existed';
-    let session: string | undefined;
+    let session: UploadSession | undefined;
     if (options.mountFrom) {
       const mount = await this.tryMount(repo, desc.digest, options.mountFrom);
       if (mount.mounted) return 'mounted';
-      session = mount.location;
+      session = mount.session;
     }
     await this.upload(operation, repo, desc, body, session);
     return 'uploaded';
@@ -639,7 +694,7 @@ export class RegistryClient {
   async mountBlob(repo: RepositoryRef, digest: string, from: RepositoryRef): Promise<boolean> {
     this.checkDigest(`mounting blob ${digest} into ${repo.registry}/${repo.repository}`, digest);
     const mount = await this.tryMount(repo, digest, from);
-    if (mount.location) await this.cancelUpload(repo, mount.location);
+    if (mount.session) await this.cancelUpload(repo, mount.session.location);
     return mount.mounted;
   }
 
@@ -653,7 +708,7 @@ export class RegistryClient {
     repo: RepositoryRef,
     digest: string,
     from: RepositoryRef,
-  ): Promise<{ mounted: boolean; location?: string }> {
+  ): Promise<{ mounted: boolean; session?: UploadSession }> {
     if (from.registry !== repo.registry || from.repository === repo.repository) return { mounted: false };
     const operation = `mounting blob ${digest} from ${from.repository} into ${repo.registry}/${repo.repository}`;
     const url = this.url(
@@ -674,8 +729,8 @@ export class RegistryClient {
         async (res) => {
           const text = await readText(res, 64 * 1024);
           if (res.status === 201) return { mounted: true };
-          const location = header(res.headers, 'location');
-          if (res.status === 202 && location) return { mounted: false, location: new URL(location, url).toString() };
+          const session = res.status === 202 ? uploadSession(res, url) : undefined;
+          if (session) return { mounted: false, session };
           if (res.status === 401 || res.status === 403 || res.status === 404) {
             this.logger?.debug(`${operation}: HTTP ${res.status}, uploading instead`);
             return { mounted: false };
@@ -701,8 +756,8 @@ export class RegistryClient {
     await this.cancelUpload(repo, location);
   }
 
-  /** Opens an upload session: its absolute Location and the registry's minimum chunk size. */
-  private async startUpload(operation: string, repo: RepositoryRef): Promise<{ location: string; minChunk: number }> {
+  /** Opens an upload session: its absolute Location and the registry's chunk sizes. */
+  private async startUpload(operation: string, repo: RepositoryRef): Promise<UploadSession> {
     const url = this.url(repo, 'blobs/uploads/');
     return this.call(
       {
@@ -716,10 +771,9 @@ export class RegistryClient {
       },
       async (res) => {
         const text = await readText(res, 64 * 1024);
-        const location = header(res.headers, 'location');
-        if (res.status !== 202 || !location) throw await this.responseError(operation, res, repo, 'push', 'blob', text);
-        const min = Number(header(res.headers, 'oci-chunk-min-length') ?? '0');
-        return { location: new URL(location, url).toString(), minChunk: Number.isFinite(min) && min > 0 ? min : 0 };
+        const session = res.status === 202 ? uploadSession(res, url) : undefined;
+        if (!session) throw await this.responseError(operation, res, repo, 'push', 'blob', text);
+        return session;
       },
       { retry: false },
     );
@@ -744,28 +798,39 @@ export class RegistryClient {
     }
   }
 
-  /** Uploads the blob, starting over from a fresh body stream (and session) on a retryable failure. */
+  /**
+   * Uploads the blob, starting over from a fresh body stream and a fresh session on a retryable
+   * failure (a mount's session is used by the first attempt only). One streamed PUT when the
+   * size is known and the registry accepts it; PATCH chunks otherwise. A registry that refuses
+   * the single request (413/416) is remembered, and the same attempt starts over in chunks.
+   */
   private async upload(
     operation: string,
     repo: RepositoryRef,
     desc: { digest: string; size: number },
     body: BlobBody,
-    session: string | undefined,
+    session: UploadSession | undefined,
   ): Promise<void> {
     try {
       await this.transport.retrying(operation, async (attempt) => {
-        let location = attempt === 0 ? session : undefined;
-        let minChunk = 0;
-        if (!location) ({ location, minChunk } = await this.startUpload(operation, repo));
-        let source: Readable | undefined;
-        try {
-          source = await body();
-          if (desc.size <= this.monolithicMax) await this.putMonolithic(operation, repo, location, desc, source);
-          else await this.putChunked(operation, repo, location, desc, source, minChunk);
-        } catch (err) {
-          source?.destroy();
-          await this.cancelUpload(repo, location);
-          throw err;
+        let reuse = attempt === 0 ? session : undefined;
+        for (;;) {
+          const current = reuse ?? (await this.startUpload(operation, repo));
+          reuse = undefined;
+          const chunkSize = this.chunkSizeFor(repo.registry, desc.size, current);
+          let source: Readable | undefined;
+          try {
+            source = await body();
+            if (chunkSize === undefined) await this.putMonolithic(operation, repo, current.location, desc, source);
+            else await this.putChunked(operation, repo, current.location, desc, source, chunkSize);
+            return;
+          } catch (err) {
+            source?.destroy();
+            await this.cancelUpload(repo, current.location);
+            if (!(err instanceof ChunksRequiredError) || chunkSize !== undefined) throw err;
+            this.logger?.debug(`${operation}: ${err.message}; uploading in chunks from now on`);
+            this.chunkedRegistries.set(repo.registry, err.maxChunk ?? current.maxChunk);
+          }
         }
       });
     } catch (err) {
@@ -777,9 +842,31 @@ export class RegistryClient {
     }
   }
 
+  /**
+   * undefined: the blob goes up in one streamed request. Otherwise the PATCH chunk size:
+   * chunkBytes, at least the registry's minimum, at most its maximum (announced now or before).
+   */
+  private chunkSizeFor(registry: string, size: number, session: UploadSession): number | undefined {
+    const learned = this.chunkedRegistries.get(registry);
+    const maxChunk =
+      session.maxChunk !== undefined && learned !== undefined
+        ? Math.min(session.maxChunk, learned)
+        : (session.maxChunk ?? learned);
+    const demanded = this.chunkedRegistries.has(registry) || (maxChunk !== undefined && size > maxChunk);
+    if (knownSize(size) && size <= this.monolithicMax && !demanded) return undefined;
+    const chunk = Math.max(this.chunkBytes, session.minChunk);
+    return maxChunk !== undefined ? Math.max(1, Math.min(chunk, maxChunk)) : chunk;
+  }
+
+  /**
+   * The body checked against the blob's digest and size while it is sent. A stream from getBlob
+   * of the same blob already is such a check: hashing it twice would cost a pass over every byte.
+   */
   private verified(source: Readable, desc: { digest: string; size: number }): VerifyingStream {
+    const size = knownSize(desc.size) ? desc.size : undefined;
+    if (source instanceof VerifyingStream && source.verifies(desc.digest, size)) return source;
     const verifier = new VerifyingStream(desc.digest, {
-      size: desc.size,
+      size,
       what: `the content given for blob ${desc.digest}`,
     });
     source.on('error', (err) => verifier.destroy(err));
@@ -805,12 +892,16 @@ export class RegistryClient {
       headers: { 'content-type': 'application/octet-stream', 'content-length': String(desc.size) },
       body: this.verified(source, desc),
     });
+    if (res.status === 413 || res.status === 416) {
+      await dump(res);
+      throw new ChunksRequiredError(res.status, positiveHeader(res, 'oci-chunk-max-length'));
+    }
     await this.finishUpload(operation, repo, res, desc.digest);
   }
 
   /**
-   * PATCH chunks of at most chunkBytes (at least the registry's OCI-Chunk-Min-Length), each at
-   * the Location the previous answer gave, then the closing PUT. One chunk is in memory at a time.
+   * PATCH chunks of `chunkSize` bytes (the last one shorter), each at the Location the previous
+   * answer gave, then the closing PUT. One chunk is in memory at a time; the size may be unknown.
    */
   private async putChunked(
     operation: string,
@@ -818,9 +909,8 @@ export class RegistryClient {
     firstLocation: string,
     desc: { digest: string; size: number },
     source: Readable,
-    minChunk: number,
+    chunkSize: number,
   ): Promise<void> {
-    const chunkSize = Math.max(this.chunkBytes, minChunk);
     const scopes = [repositoryScope(repo.repository, 'pull,push')];
     let location = firstLocation;
     let offset = 0;

@@ -62,7 +62,7 @@ export class DigestingStream extends Transform {
 /**
  * Passes the data through and fails the stream, instead of ending it, when the content does not
  * have the expected digest (or size, when given). A consumer therefore never sees a clean end of
- * wrong content.
+ * wrong content, and with the size given never even its last chunk.
  */
 export class VerifyingStream extends Transform {
   private readonly hash: Hash;
@@ -70,12 +70,18 @@ export class VerifyingStream extends Transform {
   private readonly expectedSize: number | undefined;
   private readonly what: string;
   private seen = 0;
+  /** the outcome of the digest check once made: null when the content matched */
+  private checked?: DigestMismatchError | null;
   constructor(expected: string, options: { size?: number; what?: string } = {}) {
     super();
     this.expected = expected;
     this.expectedSize = options.size;
     this.what = options.what ?? 'content';
     this.hash = createHash(digestAlgorithm(expected));
+  }
+  /** Whether this stream already fails on anything but `digest` (of `size` bytes, when known). */
+  verifies(digest: string, size: number | undefined): boolean {
+    return digest === this.expected && (size === undefined || size === this.expectedSize);
   }
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.seen += chunk.length;
@@ -84,6 +90,12 @@ export class VerifyingStream extends Transform {
       return;
     }
     this.hash.update(chunk);
+    // With the size known, the last byte is checked before it is passed on: a consumer (an
+    // upload of exactly that many bytes) never receives the whole of wrong content.
+    if (this.seen === this.expectedSize) {
+      callback(this.mismatch(), chunk);
+      return;
+    }
     callback(null, chunk);
   }
   override _flush(callback: TransformCallback): void {
@@ -91,7 +103,13 @@ export class VerifyingStream extends Transform {
       callback(new SizeMismatchError(this.expectedSize, this.seen, this.what));
       return;
     }
-    const actual = `${digestAlgorithm(this.expected)}:${this.hash.digest('hex')}`;
-    callback(actual === this.expected ? null : new DigestMismatchError(this.expected, actual, this.what));
+    callback(this.mismatch());
+  }
+  private mismatch(): DigestMismatchError | null {
+    if (this.checked === undefined) {
+      const actual = `${digestAlgorithm(this.expected)}:${this.hash.digest('hex')}`;
+      this.checked = actual === this.expected ? null : new DigestMismatchError(this.expected, actual, this.what);
+    }
+    return this.checked;
   }
 }

@@ -28,10 +28,14 @@ const keep = (e: any): any => {
   return e;
 };
 
-function client(credentials: Record<string, Credential> = {}, extra: { env?: NodeJS.ProcessEnv } = {}): RegistryClient {
+function client(
+  credentials: Record<string, Credential> = {},
+  extra: { env?: NodeJS.ProcessEnv; monolithicMaxBytes?: number } = {},
+): RegistryClient {
   const c = new RegistryClient({
     credentials: extra.env ? undefined : staticCredentials(credentials),
     env: extra.env,
+    monolithicMaxBytes: extra.monolithicMaxBytes,
     retry: { retries: 2, minDelayMs: 10, maxDelayMs: 50 },
     logger: {
       debug: (m) => logged.push(m),
@@ -150,7 +154,7 @@ describe('anonymous registry', () => {
     );
   });
 
-  it('streams a small blob in one PUT and a 40 MB blob in PATCH chunks, and reads them back', async () => {
+  it('streams a small and a 40 MB blob in one PUT each, and reads them back', async () => {
     const repo = { registry: host, repository: name('blobs') };
     const small = await digestOfStream(patternStream(100_000, 'small'));
     const large = await digestOfStream(patternStream(40_000_000, 'large'));
@@ -160,8 +164,11 @@ describe('anonymous registry', () => {
     expect(await c.pushBlob(repo, large, () => patternStream(large.size, 'large'))).toBe('uploaded');
     expect(await c.pushBlob(repo, large, () => patternStream(large.size, 'large'))).toBe('existed');
 
+    // per blob: one POST opening the session and one PUT carrying every byte, no PATCH
     const uploads = new RegExp(`/v2/${repo.repository}/blobs/uploads/`);
-    expect(countRequests(stack.anonymous.logFile, { method: 'PATCH', path: uploads })).toBe(3);
+    expect(countRequests(stack.anonymous.logFile, { method: 'POST', path: uploads })).toBe(2);
+    expect(countRequests(stack.anonymous.logFile, { method: 'PATCH', path: uploads })).toBe(0);
+    expect(countRequests(stack.anonymous.logFile, { method: 'PUT', path: uploads })).toBe(2);
     expect(countRequests(stack.anonymous.logFile, { method: 'PUT', path: uploads, status: 201 })).toBe(2);
 
     expect(await c.headBlob(repo, large.digest)).toEqual({ size: 40_000_000 });
@@ -169,6 +176,25 @@ describe('anonymous registry', () => {
     const bytes = await c.getBlobBytes(repo, small.digest);
     expect(sha256(bytes)).toBe(small.digest);
     await expect(c.getBlobBytes(repo, small.digest, 1000)).rejects.toThrow(/larger than the 1000 bytes accepted/);
+  });
+
+  it('sends PATCH chunks when told to, or when the size is unknown', async () => {
+    const repo = { registry: host, repository: name('chunked') };
+    const chunky = client({}, { monolithicMaxBytes: 1 << 20 });
+    const large = await digestOfStream(patternStream(40_000_000, 'chunked'));
+    expect(await chunky.pushBlob(repo, large, () => patternStream(large.size, 'chunked'))).toBe('uploaded');
+    const uploads = new RegExp(`/v2/${repo.repository}/blobs/uploads/`);
+    // 16 MiB + 16 MiB + the rest, then the closing PUT without a body
+    expect(countRequests(stack.anonymous.logFile, { method: 'PATCH', path: uploads, status: 202 })).toBe(3);
+    expect(countRequests(stack.anonymous.logFile, { method: 'PUT', path: uploads, status: 201 })).toBe(1);
+
+    const unknown = await digestOfStream(patternStream(20_000_000, 'unknown'));
+    const desc = { digest: unknown.digest, size: -1 };
+    expect(await c.pushBlob(repo, desc, () => patternStream(unknown.size, 'unknown'))).toBe('uploaded');
+    expect(countRequests(stack.anonymous.logFile, { method: 'PATCH', path: uploads, status: 202 })).toBe(5);
+    expect(countRequests(stack.anonymous.logFile, { method: 'PUT', path: uploads, status: 201 })).toBe(2);
+    expect(await c.headBlob(repo, unknown.digest)).toEqual({ size: 20_000_000 });
+    expect(await digestOfStream(await c.getBlob(repo, large.digest))).toEqual(large);
   });
 
   it('refuses to upload content that does not match the digest it is announced with', async () => {

@@ -385,6 +385,227 @@ describe('blob uploads', () => {
     expect(registry.seen.filter((s) => s.method === 'POST')).toHaveLength(2);
     await client.close();
   });
+
+  /** A registry that takes uploads either way and records every request of them. */
+  async function uploadRegistry(options: { postHeaders?: Record<string, string>; putStatus?: number } = {}) {
+    const stored = new Map<string, Buffer>();
+    const sessions = new Map<string, Buffer[]>();
+    let n = 0;
+    let refusals = 0;
+    const registry = await serve((req, res, body) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      const id = url.pathname.split('/').at(-1) ?? '';
+      if (req.method === 'HEAD') {
+        res.writeHead(404);
+      } else if (req.method === 'POST') {
+        const session = `s${++n}`;
+        sessions.set(session, []);
+        res.writeHead(202, { location: `/v2/r/blobs/uploads/${session}`, ...options.postHeaders });
+      } else if (req.method === 'PATCH') {
+        sessions.get(id)?.push(body);
+        res.writeHead(202, { location: `/v2/r/blobs/uploads/${id}` });
+      } else if (req.method === 'DELETE') {
+        sessions.delete(id);
+        res.writeHead(204);
+      } else if (req.method === 'PUT' && body.length > 0 && options.putStatus && refusals++ === 0) {
+        res.writeHead(options.putStatus);
+      } else if (req.method === 'PUT') {
+        const all = Buffer.concat([...(sessions.get(id) ?? []), body]);
+        // as a registry does, the digest is checked before anything is stored
+        const digest = url.searchParams.get('digest') ?? '';
+        if (sha256(all) === digest) stored.set(digest, all);
+        res.writeHead(sha256(all) === digest ? 201 : 400, { 'docker-content-digest': digest });
+      }
+      res.end();
+    });
+    const requests = () =>
+      registry.seen.map(
+        (s) => `${s.method} ${s.headers['content-length'] ?? '-'}${s.headers['content-range'] ? ' range' : ''}`,
+      );
+    return { ...registry, stored, requests };
+  }
+
+  it('streams a blob of known size in one PUT with its Content-Length, whatever its size', async () => {
+    const blob = Buffer.alloc(40_000_000, 5);
+    const digest = sha256(blob);
+    const registry = await uploadRegistry();
+    const client = newClient();
+    let bodies = 0;
+    const transfer = await client.pushBlob(
+      { registry: registry.host, repository: 'r' },
+      { digest, size: blob.length },
+      () => {
+        bodies++;
+        // 1 MiB pieces: the client never sees the blob as one buffer
+        return Readable.from(Array.from({ length: 40 }, (_, i) => blob.subarray(i * 1_000_000, (i + 1) * 1_000_000)));
+      },
+    );
+    expect(transfer).toBe('uploaded');
+    expect(bodies).toBe(1);
+    expect(registry.requests()).toEqual(['HEAD -', 'POST 0', 'PUT 40000000']);
+    expect(registry.seen[2]!.url).toBe(`/v2/r/blobs/uploads/s1?digest=${encodeURIComponent(digest)}`);
+    expect(registry.seen[2]!.headers['content-type']).toBe('application/octet-stream');
+    expect(registry.stored.get(digest)?.equals(blob)).toBe(true);
+    await client.close();
+  });
+
+  it('sends chunks when the size is unknown', async () => {
+    const blob = Buffer.alloc(2_500_000, 6);
+    const digest = sha256(blob);
+    const registry = await uploadRegistry();
+    const client = newClient({ chunkBytes: 1_000_000 });
+    await client.pushBlob({ registry: registry.host, repository: 'r' }, { digest, size: -1 }, () =>
+      Readable.from([blob]),
+    );
+    expect(registry.requests()).toEqual([
+      'HEAD -',
+      'POST 0',
+      'PATCH 1000000 range',
+      'PATCH 1000000 range',
+      'PATCH 500000 range',
+      'PUT 0',
+    ]);
+    expect(registry.stored.get(digest)?.equals(blob)).toBe(true);
+    await client.close();
+  });
+
+  it.each([413, 416])('starts over in chunks when the registry answers the single PUT with %i', async (status) => {
+    const blob = Buffer.alloc(2_500_000, 8);
+    const digest = sha256(blob);
+    const registry = await uploadRegistry({ putStatus: status });
+    const client = newClient({ chunkBytes: 1_000_000 });
+    let bodies = 0;
+    const body = () => {
+      bodies++;
+      return Readable.from([blob]);
+    };
+    const repo = { registry: registry.host, repository: 'r' };
+    expect(await client.pushBlob(repo, { digest, size: blob.length }, body)).toBe('uploaded');
+    expect(bodies).toBe(2);
+    expect(registry.requests()).toEqual([
+      'HEAD -',
+      'POST 0',
+      'PUT 2500000',
+      'DELETE -',
+      'POST 0',
+      'PATCH 1000000 range',
+      'PATCH 1000000 range',
+      'PATCH 500000 range',
+      'PUT 0',
+    ]);
+    expect(registry.stored.get(digest)?.equals(blob)).toBe(true);
+    await client.close();
+  });
+
+  it('sends chunks within the OCI-Chunk-Max-Length and OCI-Chunk-Min-Length the session announces', async () => {
+    const blob = Buffer.alloc(2_500_000, 9);
+    const digest = sha256(blob);
+    const registry = await uploadRegistry({
+      postHeaders: { 'oci-chunk-max-length': '1200000', 'oci-chunk-min-length': '600000' },
+    });
+    // 500 kB chunks are below the minimum, 16 MiB (the default) above the maximum
+    for (const chunkBytes of [500_000, undefined]) {
+      const client = newClient({ chunkBytes });
+      await client.pushBlob({ registry: registry.host, repository: 'r' }, { digest, size: blob.length }, () =>
+        Readable.from([blob]),
+      );
+      await client.close();
+    }
+    expect(registry.requests()).toEqual([
+      ...['HEAD -', 'POST 0', 'PATCH 600000 range', 'PATCH 600000 range', 'PATCH 600000 range'],
+      ...['PATCH 600000 range', 'PATCH 100000 range', 'PUT 0'],
+      ...['HEAD -', 'POST 0', 'PATCH 1200000 range', 'PATCH 1200000 range', 'PATCH 100000 range', 'PUT 0'],
+    ]);
+    expect(registry.stored.get(digest)?.equals(blob)).toBe(true);
+  });
+
+  it('never completes an upload of downloaded content that does not match its digest', async () => {
+    const good = Buffer.alloc(3_000_000, 4);
+    const digest = sha256(good);
+    const tampered = Buffer.from(good);
+    tampered[2_999_999] = 5;
+    const source = await serve((_req, res) => {
+      res.writeHead(200, { 'content-length': String(tampered.length) });
+      res.end(tampered);
+    });
+    const target = await uploadRegistry();
+    const client = newClient({ retry: { retries: 1, minDelayMs: 1, maxDelayMs: 2 } });
+    const err = await client
+      .pushBlob({ registry: target.host, repository: 'r' }, { digest, size: good.length }, () =>
+        client.getBlob({ registry: source.host, repository: 's' }, digest),
+      )
+      .catch((e) => e);
+    expect(err).toBeInstanceOf(RegistryError);
+    expect(err.message).toContain(`has digest ${sha256(tampered)}, expected ${digest}`);
+    // the last chunk was held back: the PUT broke off short of its Content-Length, never ended
+    expect(target.stored.size).toBe(0);
+    expect(target.requests().filter((r) => r.startsWith('PUT'))).toEqual([]);
+    await client.close();
+  });
+
+  it('reads the blob no faster than the registry takes it: memory stays bounded', async () => {
+    // 256 MiB from one 64 KiB piece; the registry stops reading after 8 MiB for a while. Whatever
+    // was produced but not received by then sits in buffers: it must stay far below the blob size.
+    const piece = Buffer.alloc(65536, 1);
+    const pieces = 4096;
+    const hash = createHash('sha256');
+    for (let i = 0; i < pieces; i++) hash.update(piece);
+    const digest = `sha256:${hash.digest('hex')}`;
+    const size = piece.length * pieces;
+    let produced = 0;
+    let received = 0;
+    let inFlightAtPause = -1;
+    const registry = await serve(
+      (req, res) => {
+        if (req.method === 'HEAD') {
+          res.writeHead(404);
+          res.end();
+        } else if (req.method === 'POST') {
+          res.writeHead(202, { location: '/upload/1' });
+          res.end();
+        } else if (req.method === 'PUT') {
+          let paused = false;
+          req.on('data', (c: Buffer) => {
+            received += c.length;
+            if (!paused && received >= 8 * 1024 * 1024) {
+              paused = true;
+              req.pause();
+              setTimeout(() => {
+                inFlightAtPause = produced - received;
+                req.resume();
+              }, 500);
+            }
+          });
+          req.on('end', () => {
+            res.writeHead(201, { 'docker-content-digest': digest });
+            res.end();
+          });
+        }
+      },
+      { readBody: false },
+    );
+    const client = newClient();
+    const source = () => {
+      let sent = 0;
+      return new Readable({
+        read() {
+          if (sent === pieces) this.push(null);
+          else {
+            sent++;
+            produced += piece.length;
+            this.push(piece);
+          }
+        },
+      });
+    };
+    expect(await client.pushBlob({ registry: registry.host, repository: 'r' }, { digest, size }, source)).toBe(
+      'uploaded',
+    );
+    expect(received).toBe(size);
+    expect(inFlightAtPause).toBeGreaterThanOrEqual(0);
+    expect(inFlightAtPause).toBeLessThan(32 * 1024 * 1024);
+    await client.close();
+  });
 });
 
 describe('cross-repository mounts', () => {

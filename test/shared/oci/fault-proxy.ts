@@ -1,8 +1,10 @@
 // A local HTTP proxy in front of a test registry that misbehaves on request: the Nth request
 // matching a rule is answered with an error status (429 + Retry-After, 503, 403...) or has its
 // connection reset part-way through a response body (blob download) or a request body (blob
-// upload). Everything else is forwarded unchanged, Host header included, so the registry builds
-// upload Locations that point back at the proxy. Listens on 127.0.0.1 only.
+// upload), or is forwarded with headers added to its answer (a registry announcing
+// OCI-Chunk-Max-Length). A rule may apply only to request bodies above a size, as a proxy with a
+// body limit answers 413. Everything else is forwarded unchanged, Host header included, so the
+// registry builds upload Locations that point back at the proxy. Listens on 127.0.0.1 only.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -12,7 +14,9 @@ export type Fault =
   /** forward, then cut the connection after this many bytes of the response body */
   | { kind: 'reset-response'; afterBytes: number }
   /** cut the connection after this many bytes of the request body (0: as soon as it starts) */
-  | { kind: 'reset-request'; afterBytes: number };
+  | { kind: 'reset-request'; afterBytes: number }
+  /** forward, and add these headers to the registry's answer */
+  | { kind: 'add-headers'; headers: Record<string, string> };
 
 export interface FaultRule {
   method?: string;
@@ -22,12 +26,16 @@ export interface FaultRule {
   nth?: number;
   /** how many consecutive matching requests get it (default 1) */
   times?: number;
+  /** only requests whose Content-Length is above this match (a proxy's body size limit) */
+  minBodyBytes?: number;
   fault: Fault;
 }
 
 export interface ProxiedRequest {
   method: string;
   path: string;
+  /** the request's Content-Length, when it sent one */
+  bodyBytes?: number;
   /** the status sent to the client (undefined when the connection was cut before headers) */
   status?: number;
   /** the fault applied, when one was */
@@ -109,14 +117,15 @@ export class FaultProxy {
    * used up only when the body really reaches its byte count (a shorter body passes untouched),
    * so `nth` and `times` count the faults that happened.
    */
-  private pick(method: string, path: string): ActiveRule | undefined {
+  private pick(method: string, path: string, bodyBytes: number | undefined): ActiveRule | undefined {
     let chosen: ActiveRule | undefined;
     for (const rule of this.rules) {
       if (rule.method && rule.method.toUpperCase() !== method) continue;
       if (rule.path && !rule.path.test(path)) continue;
+      if (rule.minBodyBytes !== undefined && !((bodyBytes ?? 0) > rule.minBodyBytes)) continue;
       rule.seen++;
       if (!chosen && rule.seen >= (rule.nth ?? 1) && rule.fired < (rule.times ?? 1)) {
-        if (rule.fault.kind === 'status') rule.fired++;
+        if (rule.fault.kind === 'status' || rule.fault.kind === 'add-headers') rule.fired++;
         chosen = rule;
       }
     }
@@ -133,11 +142,13 @@ export class FaultProxy {
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     const method = req.method ?? 'GET';
     const path = req.url ?? '/';
-    const entry: ProxiedRequest = { method, path };
+    const length = req.headers['content-length'];
+    const bodyBytes = length !== undefined && /^\d+$/.test(length) ? Number(length) : undefined;
+    const entry: ProxiedRequest = { method, path, bodyBytes };
     this.requests.push(entry);
-    const rule = this.pick(method, path);
+    const rule = this.pick(method, path, bodyBytes);
     const fault = rule?.fault;
-    if (fault?.kind === 'status') entry.fault = 'status';
+    if (fault?.kind === 'status' || fault?.kind === 'add-headers') entry.fault = fault.kind;
 
     if (fault?.kind === 'status') {
       const body =
@@ -191,7 +202,8 @@ export class FaultProxy {
 
     upstream.on('response', (up) => {
       entry.status = up.statusCode;
-      res.writeHead(up.statusCode ?? 502, up.statusMessage, up.headers);
+      const headers = fault?.kind === 'add-headers' ? { ...up.headers, ...fault.headers } : up.headers;
+      res.writeHead(up.statusCode ?? 502, up.statusMessage, headers);
       if (fault?.kind !== 'reset-response') {
         up.pipe(res);
         return;
