@@ -112,6 +112,7 @@ export class DockerHubApi {
     method: string,
     pathOrUrl: string,
     o: { body?: unknown; auth?: boolean; allow?: number[] },
+    // biome-ignore lint/suspicious/noExplicitAny: Hub JSON bodies differ per endpoint; callers read the fields they need
   ): Promise<{ status: number; data: any }> {
     const url = pathOrUrl.startsWith('http') ? pathOrUrl : `${this.baseUrl}${pathOrUrl}`;
     const operation = `Docker Hub API ${method} ${new URL(url).pathname}`;

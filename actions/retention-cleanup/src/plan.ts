@@ -236,10 +236,18 @@ export async function planRepository(
   const untaggedVersions = [...(inventory.versions?.keys() ?? [])].filter((d) => !byDigest.has(d)).sort();
   await Promise.all(untaggedVersions.filter((d) => !union.nodes.has(d)).map((d) => limit(() => walk(d))));
 
-  // Attachment tags whose subject is not in the repository.
+  // Attachment tags whose subject no tag leads to. The subject may still be in the registry (an
+  // image whose tag moved on, deployed by digest): then it is an untagged root that its
+  // signatures live and die with, never a signature deleted from under a surviving image.
+  // Registries without a listing of untagged manifests show them only this way.
   const orphanTags: string[] = [];
+  const untaggedSubjects: string[] = [];
   for (const [tag, subject] of attachmentTags) {
     const digest = inventory.tags.get(tag) as string;
+    if (!union.nodes.has(subject) && (await provider.registry.headManifest(repo, subject)) !== null) {
+      untaggedSubjects.push(subject);
+      await walk(subject);
+    }
     if (union.nodes.has(subject)) {
       if (!union.nodes.has(digest)) await walk(digest); // attached but not followed (unknown kind)
       continue;
@@ -354,7 +362,7 @@ export async function planRepository(
   // Untagged versions no tagged graph reaches are roots of their own (nothing else points at them).
   const fromTagged = reachable(union, rootDigests);
   const pointedAt = new Set(union.edges.map((e) => e.to));
-  for (const digest of untaggedVersions) {
+  for (const digest of new Set([...untaggedVersions, ...untaggedSubjects])) {
     if (fromTagged.has(digest) || pointedAt.has(digest)) continue;
     const root: RootDecision = {
       digest,
@@ -364,7 +372,7 @@ export async function planRepository(
       untag: [],
       stuck: [],
     };
-    const c = inventory.versions?.get(digest)?.created;
+    const c = await createdOf(digest, []);
     if (c !== undefined) root.created = new Date(c).toISOString();
     if (referenced.digests.has(digest)) root.reason = `digest is referenced in ${referenced.digests.get(digest)}`;
     else if (policy.untagged === 'keep') root.reason = 'untagged, and untagged is keep';

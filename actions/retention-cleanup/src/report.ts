@@ -14,13 +14,25 @@ export interface ReportOptions {
 
 const short = (digest: string) => digest.replace(/^sha256:/, '').slice(0, 12);
 
-/** The rows of the decisions table: one per root, then one per manifest deleted with it. */
-export function decisionRows(plan: RepositoryPlan): string[][] {
+/**
+ * The rows of the decisions table: one per root, then one per manifest deleted with it. With the
+ * sweep's result, a planned untag says what happened (the registry may refuse to untag); without
+ * it (dry run, refused plan) it says what would happen.
+ */
+export function decisionRows(plan: RepositoryPlan, result?: SweepResult): string[][] {
   const rows: string[][] = [];
   const deleting = new Set(plan.deletions.map((d) => d.digest));
+  const untagged = new Set(result?.untagged.map((u) => `${u.digest} ${u.tag}`));
+  const refused = new Map(result?.stuck.map((s) => [`${s.digest} ${s.tag}`, s.why]));
+  const untagNote = (digest: string, tag: string): string => {
+    if (!result) return `tag '${tag}' to be removed`;
+    if (untagged.has(`${digest} ${tag}`)) return `tag '${tag}' removed`;
+    const why = refused.get(`${digest} ${tag}`);
+    return why ? `tag '${tag}' stays: ${why}` : `tag '${tag}' not removed (the sweep stopped before it)`;
+  };
   for (const r of plan.roots) {
     const extra = [
-      ...r.untag.map((t) => `tag '${t}' removed`),
+      ...r.untag.map((t) => untagNote(r.digest, t)),
       ...r.stuck.map((s) => `tag '${s.tag}' stays: ${s.why}`),
     ];
     rows.push([
@@ -61,7 +73,7 @@ export async function writeReport(
     ]),
   );
   for (const [i, plan] of plans.entries()) {
-    const rows = decisionRows(plan);
+    const rows = decisionRows(plan, results[i]);
     const table = [
       '| tags | digest | decision | reason |',
       '|---|---|---|---|',

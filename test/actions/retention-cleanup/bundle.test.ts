@@ -8,6 +8,18 @@ describe('retention-cleanup bundle', () => {
       "Input 'keep-tags': '/[/' is not a valid regular expression",
     ],
     [
+      { repositories: '127.0.0.1:1/acme/api', 'delete-tags': 'pr-*\n/[/' },
+      "Input 'delete-tags': '/[/' is not a valid regular expression",
+    ],
+    [
+      { repositories: '127.0.0.1:1/acme/api', 'keep-tags': 'release/*' },
+      "Input 'keep-tags': 'release/*' contains '/', which no tag can hold",
+    ],
+    [
+      { repositories: '127.0.0.1:1/acme/api', 'older-than': '30x' },
+      "Input 'older-than': '30x' is not a duration (expected a number and a unit",
+    ],
+    [
       { repositories: '127.0.0.1:1/acme/api', 'older-than': '30 days' },
       "Input 'older-than': '30 days' is not a duration",
     ],
@@ -22,7 +34,12 @@ describe('retention-cleanup bundle', () => {
   ])('fails clearly on %j', async (inputs, message) => {
     const result = await runAction('retention-cleanup', { inputs });
     expect(result.code).toBe(1);
-    expect(result.errors.join('\n')).toContain(message);
+    // one line, no stack trace, nothing attempted against the (unreachable) registry
+    expect(result.errors).toHaveLength(1);
+    expect(result.errors[0]).toContain(message);
+    expect(result.errors[0]).not.toContain('\n');
+    expect(`${result.stdout}${result.stderr}`).not.toMatch(/\n\s+at /);
+    expect(result.outputs).toEqual({});
     expect(result.everything.replace(/::add-mask::.*\n/g, '')).not.toContain('planted-secret-77');
   });
 });

@@ -146,6 +146,32 @@ describe('planRepository', () => {
     );
   });
 
+  it.each([
+    ['delete', {}, 'delete', 'untagged and not referenced by anything kept'],
+    ['keep', {}, 'keep', 'untagged, and untagged is keep'],
+    ['delete', { olderThanMs: 90 * 86_400_000 }, 'keep', 'untagged, younger than older-than 90d'],
+  ] as const)(
+    'an untagged image found through its signature tag is a root with it (untagged %s %j)',
+    async (untagged, extra, decision, reason) => {
+      const w = world();
+      // its tag moved on; it is still in the registry, and signed
+      const moved = w.r.image('2026-01-05T00:00:00Z', 'moved-on');
+      const sig = w.r.signature(moved.digest);
+      const policy: RetentionPolicy = { keep: keepDefault(), untagged, ...extra };
+      const plan = await planRepository(new OciProvider(w.r), repo, { policy, referenced: noRefs, now: NOW });
+      const root = plan.roots.find((r) => r.digest === moved.digest);
+      expect(root).toMatchObject({ tags: [], decision, reason });
+      // its age comes from its config when older-than needs it
+      expect(root?.created).toBe('olderThanMs' in extra ? '2026-01-05T00:00:00.000Z' : undefined);
+      const doomed = new Set(plan.deletions.map((d) => d.digest));
+      // the image and its signature stay or go together
+      expect([doomed.has(moved.digest), doomed.has(sig.digest)]).toEqual(
+        decision === 'delete' ? [true, true] : [false, false],
+      );
+      expect(plan.roots.some((r) => r.digest === sig.digest)).toBe(false);
+    },
+  );
+
   it('sweeps in order, writes a restore file, and a second run finds nothing to do', async () => {
     const w = world();
     const policy: RetentionPolicy = {

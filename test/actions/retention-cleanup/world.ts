@@ -336,7 +336,17 @@ export class World {
     for (const [tag, digest] of this.tags) {
       const subject = attachmentSubject(tag);
       if (!subject || fromRoots.has(subject)) continue;
-      // an orphan attachment: its subject is not an image of the repository
+      if (this.nodes.has(subject)) {
+        // no tag leads to the subject, but it is still in the registry: an untagged root, which
+        // its attachments follow
+        for (const d of this.reachable([subject])) visible.add(d);
+        const created = this.createdOf(subject);
+        const young =
+          policy.olderThanDays !== undefined && (created === undefined || now - created < policy.olderThanDays * DAY);
+        if (policy.untagged === 'keep' || young) keptRoots.add(subject);
+        continue;
+      }
+      // an orphan attachment: its subject is not in the repository at all
       for (const d of this.reachable([digest])) visible.add(d);
       if (policy.untagged === 'keep') keptRoots.add(digest);
     }
