@@ -13,6 +13,9 @@
 // single run the context gets a new `data` file, so each run builds, compresses and uploads one
 // new layer, while the unchanged busybox layer is in the build cache and already in the
 // target repository for both sides (each side pushes to its own repository, warmed once).
+// On this path the action pushes with `docker push` itself (actions/build-push/src/docker-push.ts),
+// so both sides upload the same bytes; the difference is the action's own cost: node and the
+// bundle starting, the engine's network check, the digest and sizes read back from the registry.
 // The action's main phase is what is compared (the post phase runs at the end of the job and is
 // printed separately).
 //

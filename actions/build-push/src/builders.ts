@@ -1,6 +1,8 @@
 // The three builders behind one shape: each builds the image and exports it as an OCI layout
 // folder (nothing is pushed by the builder itself), so that sizes are measured before any push
-// and the same uploader writes digests first and tags last for every builder.
+// and the same uploader writes digests first and tags last for every builder. One exception:
+// the classic docker builder pushing under tags leaves the image tagged in the engine for
+// `docker push` (docker-push.ts) and exports nothing.
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -28,6 +30,8 @@ export interface BuildRequest {
   workDir: string;
   /** build RUN steps on the host network (the daemon has no bridge network) */
   hostNetwork: boolean;
+  /** docker builder only: tag the image in the engine under `tags` (for `docker push`) */
+  tagInEngine?: boolean;
 }
 
 export interface BuildOutput {
@@ -141,7 +145,7 @@ export function dockerBuildArgs(req: BuildRequest, iidFile: string): string[] {
   for (const [k, v] of inputs.labels) args.push('--label', `${k}=${v}`);
   if (inputs.platforms.length === 1) args.push('--platform', inputs.platforms[0] as string);
   if (req.hostNetwork) args.push('--network', 'host');
-  if (inputs.load) for (const t of inputs.tags) args.push('--tag', t);
+  if (inputs.load || req.tagInEngine) for (const t of inputs.tags) args.push('--tag', t);
   args.push(req.context);
   return args;
 }
@@ -240,10 +244,7 @@ export async function build(builder: BuilderName, req: BuildRequest, engines: En
     return { image, imageId: imageIdOf(image), builderMetadata: metadata };
   }
   if (builder === 'docker') {
-    const iidFile = join(req.workDir, 'iid');
-    const env = { ...engines.env, DOCKER_BUILDKIT: '0' };
-    await runBuild(engines, builder, engines.docker.binary, dockerBuildArgs(req, iidFile), env, req.dockerfile);
-    const id = (await readFile(iidFile, 'utf8')).trim();
+    const id = await dockerBuild(req, engines);
     await engines.docker.saveStream([id], (archive) => dockerArchiveToLayout(archive, layoutDir));
     const image = await readLayout(layoutDir);
     return { image, imageId: id };
@@ -274,6 +275,14 @@ export async function build(builder: BuilderName, req: BuildRequest, engines: En
     for (const tag of req.inputs.tags) await bh(['push', id, `docker-daemon:${tag}`], 'push to docker');
   }
   return { image, imageId: image.images[0]?.config.digest ?? id };
+}
+
+/** The classic docker builder into the engine only (nothing exported); returns the image ID. */
+export async function dockerBuild(req: BuildRequest, engines: Engines): Promise<string> {
+  const iidFile = join(req.workDir, 'iid');
+  const env = { ...engines.env, DOCKER_BUILDKIT: '0' };
+  await runBuild(engines, 'docker', engines.docker.binary, dockerBuildArgs(req, iidFile), env, req.dockerfile);
+  return (await readFile(iidFile, 'utf8')).trim();
 }
 
 export function imageIdOf(image: LocalImage): string {

@@ -17,12 +17,14 @@ import {
   cacheArguments,
   checkCapabilities,
   defaultEngines,
+  dockerBuild,
   needsHostNetwork,
   resolveBuilder,
 } from './builders.js';
 import { type Inputs, readInputs } from './inputs.js';
 import { checkBudget, describeSizes, sizesOf } from './layout.js';
 import { bringSources, collectSources, makeIndex, parseMergeList } from './merge.js';
+import { pushesWithDocker, pushWithDocker, warmUp } from './docker-push.js';
 import { CLEANUP_STATE } from './post.js';
 import { removeSecrets, writeSecrets } from './secrets.js';
 import { pushByDigest, putTags, repositoriesOf, type Target } from './upload.js';
@@ -54,6 +56,8 @@ interface Result {
   cache: string;
   seconds: number;
   builderMetadata?: Record<string, unknown>;
+  /** how the image reached the registry: `docker push`, or our uploader (blobs, digests, tags last) */
+  pushedWith?: 'docker push' | 'uploader';
 }
 
 export async function main(): Promise<void> {
@@ -102,6 +106,7 @@ async function runMerge(inputs: Inputs): Promise<Result> {
     tags: inputs.tags,
     cache: 'none',
     seconds: 0,
+    pushedWith: 'uploader',
   };
 }
 
@@ -125,6 +130,8 @@ async function runBuild(inputs: Inputs): Promise<Result> {
   saveState(CLEANUP_STATE, [workDir, secrets.dir].filter(Boolean));
   try {
     const hostNetwork = builder === 'buildah' ? false : await needsHostNetwork(engines);
+    // the classic builder pushing under tags: docker push reuses what the registry holds
+    const dockerPush = builder === 'docker' && pushesWithDocker(inputs);
     const req = {
       inputs,
       context,
@@ -134,43 +141,62 @@ async function runBuild(inputs: Inputs): Promise<Result> {
       cacheTo: cache.to,
       workDir,
       hostNetwork,
+      tagInEngine: dockerPush,
     };
+    const common = {
+      builder,
+      name: targets[0] ? `${targets[0].repo.registry}/${targets[0].repo.repository}` : undefined,
+      cache: [...cache.from.map((c) => `from ${c}`), ...cache.to.map((c) => `to ${c}`)].join('; ') || 'none',
+      seconds: 0,
+    };
+    if (dockerPush) {
+      const client = registryClient(inputs);
+      try {
+        const warm = warmUp(client, targets);
+        const imageId = await group('Building with docker', () => dockerBuild(req, engines));
+        await warm;
+        const pushed = await group('Pushing with docker push', () =>
+          pushWithDocker(engines.docker, client, targets, { retries: inputs.retries, imageId, log: info }),
+        );
+        return { ...common, ...pushed, imageId, tags: inputs.tags, pushedWith: 'docker push' };
+      } finally {
+        await client.close();
+      }
+    }
     const built = await group(`Building with ${builder}`, async () => {
       const out = await build(builder, req, engines);
       for (const line of describeSizes(out.image.images)) info(line);
       return out;
     });
-    checkBudget(built.image.images, inputs.maxSize);
+    const image = built.image;
+    checkBudget(image.images, inputs.maxSize);
 
     let digest = '';
     if (inputs.push) {
       const client = registryClient(inputs);
-      digest = await group(`Pushing ${built.image.root.digest}`, async () => {
+      digest = await group(`Pushing ${image.root.digest}`, async () => {
         let pushed = '';
         for (const repo of repositoriesOf(targets)) {
-          pushed = await pushByDigest(client, built.image, repo);
+          pushed = await pushByDigest(client, image, repo);
           info(`pushed ${repo.registry}/${repo.repository}@${pushed}`);
         }
         if (!inputs.pushByDigest) {
-          await putTags(client, built.image.root, targets);
+          await putTags(client, image.root, targets);
           info(`tagged ${inputs.tags.join(', ')}`);
         }
         return pushed;
       });
     }
     if (inputs.load && builder === 'buildx') await group('Loading into docker', () => buildxLoad(req, engines));
-    const first = targets[0];
     return {
-      builder,
-      digest,
-      mediaType: built.image.root.mediaType,
+      ...common,
       imageId: built.imageId,
-      name: first ? `${first.repo.registry}/${first.repo.repository}` : undefined,
-      sizes: sizesOf(built.image.images),
-      tags: inputs.pushByDigest || !inputs.push ? [] : inputs.tags,
-      cache: [...cache.from.map((c) => `from ${c}`), ...cache.to.map((c) => `to ${c}`)].join('; ') || 'none',
-      seconds: 0,
       builderMetadata: built.builderMetadata,
+      digest,
+      mediaType: image.root.mediaType,
+      sizes: sizesOf(image.images),
+      tags: inputs.pushByDigest || !inputs.push ? [] : inputs.tags,
+      pushedWith: inputs.push ? 'uploader' : undefined,
     };
   } finally {
     await removeSecrets(secrets.dir);
@@ -196,6 +222,7 @@ function publish(r: Result): void {
       platforms,
       sizes: r.sizes,
       seconds: r.seconds,
+      ...(r.pushedWith ? { pushedWith: r.pushedWith } : {}),
       ...(r.builderMetadata ? { buildx: r.builderMetadata } : {}),
     },
   });
@@ -209,6 +236,7 @@ async function writeReport(r: Result): Promise<void> {
       ['Digest', r.digest || '(not pushed)'],
       ['Tags', r.tags.join(', ') || '(none)'],
       ['Builder', r.builder],
+      ...(r.pushedWith ? [['Pushed with', r.pushedWith]] : []),
       ['Cache', r.cache],
       ['Time', `${r.seconds.toFixed(1)} s`],
     ],

@@ -122,10 +122,48 @@ export class DockerCli {
     await this.run(['tag', source, target], { description: 'docker tag' });
   }
 
+  /**
+   * `docker push` of one tagged reference: the engine uploads what the registry lacks (blobs it
+   * knows to be there are only checked, blobs in another repository of the registry are
+   * mounted), then puts the manifest under the tag. Fails with docker's last meaningful line.
+   */
+  async push(ref: string): Promise<DockerPushResult> {
+    const r = await this.run(['push', ref], { allowFailure: true, description: 'docker push' });
+    if (r.code !== 0) {
+      const line = lastMeaningfulLine(r.stderr) || lastMeaningfulLine(r.stdout);
+      throw new OperationError(`pushing ${ref} with docker`, line || `exit code ${r.code}`);
+    }
+    return parsePushOutput(r.stdout);
+  }
+
   /** Loads an image archive (docker-archive or OCI layout tar) into the engine. */
   async load(file: string): Promise<void> {
     await this.run(['load', '-i', file], { description: 'docker load' });
   }
+}
+
+/** What `docker push` said it did. */
+export interface DockerPushResult {
+  /** the manifest digest docker reports (`<tag>: digest: sha256:... size: N`), when it printed one */
+  digest?: string;
+  /** layers uploaded, mounted from another repository, and already present */
+  pushed: number;
+  mounted: number;
+  existed: number;
+}
+
+/** Reads the per-layer results and the digest line of `docker push` output (no terminal). */
+export function parsePushOutput(stdout: string): DockerPushResult {
+  const result: DockerPushResult = { pushed: 0, mounted: 0, existed: 0 };
+  for (const raw of stdout.split(/\r?\n/)) {
+    const line = raw.trim();
+    const digest = /\bdigest: (sha256:[0-9a-f]{64}) size: \d+/.exec(line);
+    if (digest) result.digest = digest[1];
+    else if (/^[0-9a-f]+: Pushed$/.test(line)) result.pushed++;
+    else if (/^[0-9a-f]+: Mounted from /.test(line)) result.mounted++;
+    else if (/^[0-9a-f]+: Layer already exists$/.test(line)) result.existed++;
+  }
+  return result;
 }
 
 /** What `docker image inspect` returns, as far as actions read it. */

@@ -2,12 +2,14 @@
 // registry, dockerd 20.10 (classic builder), dockerd 26 + buildx and buildah. skopeo checks
 // independently what was pushed.
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { runAction } from '../../harness/run-action.js';
 import { type Engines, startEngines } from '../../engines/engines.js';
+import { buildTinyImage, type DockerEndpoint, docker, readRequests, type StackUser } from '../../stack/helpers.js';
 
 const stack = inject('stack');
 const SECRET = 'planted-Secret-4711-value';
@@ -28,8 +30,9 @@ function rawManifest(ref: string) {
   return JSON.parse(skopeo(['inspect', '--raw', '--tls-verify=false', `docker://${ref}`]));
 }
 
-function digestOf(ref: string): string {
-  return JSON.parse(skopeo(['inspect', '--no-tags', '--tls-verify=false', `docker://${ref}`])).Digest;
+function digestOf(ref: string, creds?: StackUser): string {
+  const auth = creds ? ['--creds', `${creds.username}:${creds.password}`] : [];
+  return JSON.parse(skopeo(['inspect', '--no-tags', '--tls-verify=false', ...auth, `docker://${ref}`])).Digest;
 }
 
 function tagsOf(repo: string): string[] {
@@ -47,6 +50,7 @@ beforeAll(async () => {
 
 const registry = () => stack.anonymous.host;
 const buildxEnv = () => engines.env;
+const dockerEnv = () => ({ DOCKER_HOST: stack.docker?.host ?? '' });
 
 describe('build-push bundle', () => {
   it.each([
@@ -184,6 +188,122 @@ describe('build-push bundle', () => {
       encoding: 'utf8',
     });
     expect(history).not.toContain(SECRET);
+  }, 120_000);
+
+  it('pushes with docker push under every tag and reads the digest, sizes and platform back', async () => {
+    const a = `${registry()}/bp/dpush-a`;
+    const b = `${registry()}/bp/dpush-b`;
+    const r = await runAction('build-push', {
+      workspace: workspace(SIMPLE),
+      inputs: { builder: 'docker', tags: `${a}:1.0\n${a}:latest\n${b}:1.0` },
+      env: dockerEnv(),
+    });
+    expect(r.errors).toEqual([]);
+    for (const ref of [`${a}:1.0`, `${a}:latest`, `${b}:1.0`]) expect(digestOf(ref)).toBe(r.outputs.digest);
+    expect(r.outputs.image).toBe(`${a}@${r.outputs.digest}`);
+    const manifest = rawManifest(`${a}:1.0`);
+    expect(manifest.mediaType).toBe('application/vnd.docker.distribution.manifest.v2+json');
+    expect(r.outputs.imageid).toBe(manifest.config.digest);
+    const size = manifest.config.size + manifest.layers.reduce((n: number, l: { size: number }) => n + l.size, 0);
+    expect(JSON.parse(r.outputs.sizes)).toEqual({ 'linux/amd64': size });
+    expect(r.outputs.platforms).toBe('linux/amd64');
+    const metadata = JSON.parse(r.outputs.metadata);
+    expect(metadata).toMatchObject({
+      builder: 'docker',
+      pushedWith: 'docker push',
+      digest: r.outputs.digest,
+      mediaType: manifest.mediaType,
+      tags: [`${a}:1.0`, `${a}:latest`, `${b}:1.0`],
+    });
+    expect(r.stdout).toMatch(/pushed .*dpush-b:1\.0: sha256:[0-9a-f]{64} \(0 layer\(s\) uploaded, 1 mounted/);
+    expect(r.summary).toContain('docker push');
+  }, 120_000);
+
+  it('reuses the layers of a base image already in the registry instead of uploading them again', async () => {
+    const endpoint = stack.docker as DockerEndpoint;
+    const base = `${registry()}/bp/dpush-base:1`;
+    await buildTinyImage(endpoint, stack.busybox, base);
+    // the base comes from the registry, as a FROM image does on a runner
+    for (const args of [
+      ['push', base],
+      ['rmi', base],
+      ['pull', base],
+    ]) {
+      const d = await docker(endpoint, args);
+      expect(d.code, d.stderr).toBe(0);
+    }
+    const baseLayers = rawManifest(base).layers.map((l: { digest: string }) => l.digest);
+    const ws = workspace(`FROM ${base}\nCOPY data /data\n`);
+    writeFileSync(join(ws, 'data'), randomBytes(512 * 1024));
+    const repo = `${registry()}/bp/dpush-from-base`;
+    const r = await runAction('build-push', {
+      workspace: ws,
+      inputs: { builder: 'docker', tags: `${repo}:1` },
+      env: dockerEnv(),
+    });
+    expect(r.errors).toEqual([]);
+    const manifest = rawManifest(`${repo}:1`);
+    expect(digestOf(`${repo}:1`)).toBe(r.outputs.digest);
+    expect(manifest.layers.map((l: { digest: string }) => l.digest)).toEqual([
+      ...baseLayers,
+      manifest.layers.at(-1).digest,
+    ]);
+    // the registry log: only the new layer and the config were uploaded into the repository
+    const own = readRequests(stack.anonymous.logFile).filter((e) => e.path.startsWith('/v2/bp/dpush-from-base/blobs/'));
+    const uploaded = own.filter((e) => e.method === 'PUT').map((e) => e.query.get('digest'));
+    expect(uploaded.sort()).toEqual([manifest.config.digest, manifest.layers.at(-1).digest].sort());
+    expect(own.filter((e) => e.method === 'PATCH').length).toBeLessThanOrEqual(2);
+    const mounted = own.filter(
+      (e) => e.method === 'POST' && e.query.get('from') === 'bp/dpush-base' && e.status === 201,
+    );
+    expect(mounted.map((e) => e.query.get('mount')).sort()).toEqual([...baseLayers].sort());
+  }, 120_000);
+
+  it('fails over max-size with the docker builder before any tag is pushed', async () => {
+    const repo = `${registry()}/bp/dpush-too-big`;
+    const r = await runAction('build-push', {
+      workspace: workspace(SIMPLE),
+      inputs: { builder: 'docker', tags: `${repo}:1.0\n${repo}:latest`, 'max-size': '100kB' },
+      env: dockerEnv(),
+    });
+    expect(r.code).toBe(1);
+    expect(r.errors[0]).toMatch(
+      /max-size 100 kB .*linux\/amd64 is [\d.]+ MB .*largest layers: sha256:.*nothing was pushed/,
+    );
+    expect(tagsOf(repo)).toEqual([]);
+    const writes = readRequests(stack.anonymous.logFile).filter(
+      (e) => e.path.startsWith('/v2/bp/dpush-too-big/') && e.method !== 'GET' && e.method !== 'HEAD',
+    );
+    expect(writes).toEqual([]);
+  }, 120_000);
+
+  it("pushes with the credentials of the docker config, and reports a refused push with docker's error", async () => {
+    const reg = stack.htpasswd;
+    const repo = `${reg.host}/bp/dpush-auth`;
+    const denied = await runAction('build-push', {
+      workspace: workspace(SIMPLE),
+      inputs: { builder: 'docker', tags: `${repo}:1` },
+      env: dockerEnv(),
+    });
+    expect(denied.code).toBe(1);
+    expect(denied.errors).toEqual([`pushing ${repo}:1 with docker: no basic auth credentials`]);
+
+    const config = mkdtempSync(join(tmpdir(), 'bp-docker-config-'));
+    const auth = Buffer.from(`${reg.user.username}:${reg.user.password}`).toString('base64');
+    writeFileSync(join(config, 'config.json'), JSON.stringify({ auths: { [reg.host]: { auth } } }));
+    const r = await runAction('build-push', {
+      workspace: workspace(SIMPLE),
+      inputs: { builder: 'docker', tags: `${repo}:1` },
+      env: { ...dockerEnv(), DOCKER_CONFIG: config },
+    });
+    expect(r.errors).toEqual([]);
+    expect(digestOf(`${repo}:1`, reg.user)).toBe(r.outputs.digest);
+    // masked by the client as soon as it read them; the mask commands are consumed by the runner
+    const logged = r.everything
+      .replaceAll(`::add-mask::${reg.user.password}`, '')
+      .replaceAll(`::add-mask::${auth}`, '');
+    expect(logged).not.toContain(reg.user.password);
+    expect(logged).not.toContain(auth);
   }, 120_000);
 
   it('rejects several platforms with the docker builder', async () => {
