@@ -936,7 +936,7 @@ class DigestingStream extends external_node_stream_.Transform {
 /**
  * Passes the data through and fails the stream, instead of ending it, when the content does not
  * have the expected digest (or size, when given). A consumer therefore never sees a clean end of
- * wrong content.
+ * wrong content, and with the size given never even its last chunk.
  */
 class VerifyingStream extends external_node_stream_.Transform {
     hash;
@@ -944,12 +944,18 @@ class VerifyingStream extends external_node_stream_.Transform {
     expectedSize;
     what;
     seen = 0;
+    /** the outcome of the digest check once made: null when the content matched */
+    checked;
     constructor(expected, options = {}) {
         super();
         this.expected = expected;
         this.expectedSize = options.size;
         this.what = options.what ?? 'content';
         this.hash = (0,external_node_crypto_.createHash)(digestAlgorithm(expected));
+    }
+    /** Whether this stream already fails on anything but `digest` (of `size` bytes, when known). */
+    verifies(digest, size) {
+        return digest === this.expected && (size === undefined || size === this.expectedSize);
     }
     _transform(chunk, _encoding, callback) {
         this.seen += chunk.length;
@@ -958,6 +964,12 @@ class VerifyingStream extends external_node_stream_.Transform {
             return;
         }
         this.hash.update(chunk);
+        // With the size known, the last byte is checked before it is passed on: a consumer (an
+        // upload of exactly that many bytes) never receives the whole of wrong content.
+        if (this.seen === this.expectedSize) {
+            callback(this.mismatch(), chunk);
+            return;
+        }
         callback(null, chunk);
     }
     _flush(callback) {
@@ -965,8 +977,14 @@ class VerifyingStream extends external_node_stream_.Transform {
             callback(new SizeMismatchError(this.expectedSize, this.seen, this.what));
             return;
         }
-        const actual = `${digestAlgorithm(this.expected)}:${this.hash.digest('hex')}`;
-        callback(actual === this.expected ? null : new DigestMismatchError(this.expected, actual, this.what));
+        callback(this.mismatch());
+    }
+    mismatch() {
+        if (this.checked === undefined) {
+            const actual = `${digestAlgorithm(this.expected)}:${this.hash.digest('hex')}`;
+            this.checked = actual === this.expected ? null : new DigestMismatchError(this.expected, actual, this.what);
+        }
+        return this.checked;
     }
 }
 
@@ -1314,6 +1332,37 @@ async function readBody(res, max, what) {
     return Buffer.concat(chunks);
 }
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+function positiveHeader(res, name) {
+    const v = header(res.headers, name);
+    if (v === undefined || !/^\d+$/.test(v.trim()))
+        return undefined;
+    const n = Number(v);
+    return n > 0 && Number.isSafeInteger(n) ? n : undefined;
+}
+/** The session a 202 answer (POST of an upload or a mount that fell back) opened. */
+function uploadSession(res, requestUrl) {
+    const location = header(res.headers, 'location');
+    if (!location)
+        return undefined;
+    return {
+        location: new URL(location, requestUrl).toString(),
+        minChunk: positiveHeader(res, 'oci-chunk-min-length') ?? 0,
+        maxChunk: positiveHeader(res, 'oci-chunk-max-length'),
+    };
+}
+/** A size the upload can announce: a non-negative safe integer; anything else means unknown. */
+function knownSize(size) {
+    return Number.isSafeInteger(size) && size >= 0;
+}
+/** The registry refused a blob in one request (413 or 416): it wants chunks, at most maxChunk when it said. */
+class ChunksRequiredError extends Error {
+    maxChunk;
+    constructor(status, maxChunk) {
+        super(`the registry refused the blob in one request (HTTP ${status})`);
+        this.name = 'ChunksRequiredError';
+        this.maxChunk = maxChunk;
+    }
+}
 class RegistryClient {
     transport;
     auth;
@@ -1321,6 +1370,11 @@ class RegistryClient {
     logger;
     monolithicMax;
     chunkBytes;
+    /**
+     * Registries that refused a blob in one request, with the largest chunk they announced: every
+     * later upload to them goes in chunks straight away.
+     */
+    chunkedRegistries = new Map();
     constructor(options = {}) {
         this.logger = options.logger;
         this.transport = new Transport({
@@ -1336,7 +1390,7 @@ class RegistryClient {
             logger: options.logger,
         });
         this.plainHttp = options.plainHttp ?? loopbackHost;
-        this.monolithicMax = options.monolithicMaxBytes ?? 32 * 1024 * 1024;
+        this.monolithicMax = options.monolithicMaxBytes ?? Number.POSITIVE_INFINITY;
         this.chunkBytes = options.chunkBytes ?? 16 * 1024 * 1024;
     }
     /** total HTTP requests made, token requests included */
@@ -1673,8 +1727,10 @@ class RegistryClient {
     }
     /**
      * HEAD first ('existed'), then a mount from `options.mountFrom` when given ('mounted'), else
-     * an upload: one PUT for small blobs, PATCH chunks for large ones. The body factory is called
-     * again when an upload has to start over.
+     * an upload: the whole blob streamed in one PUT when its size is known (`size` -1 means
+     * unknown), PATCH chunks when the registry demands them (OCI-Chunk-Max-Length, a 413 or 416
+     * answer to the single request) or the size is unknown. Memory stays bounded either way. The
+     * body factory is called again whenever an upload has to start over.
      */
     async pushBlob(repo, desc, body, options = {}) {
         const operation = `pushing blob ${desc.digest} to ${repo.registry}/${repo.repository}`;
@@ -1686,7 +1742,7 @@ class RegistryClient {
             const mount = await this.tryMount(repo, desc.digest, options.mountFrom);
             if (mount.mounted)
                 return 'mounted';
-            session = mount.location;
+            session = mount.session;
         }
         await this.upload(operation, repo, desc, body, session);
         return 'uploaded';
@@ -1700,8 +1756,8 @@ class RegistryClient {
     async mountBlob(repo, digest, from) {
         this.checkDigest(`mounting blob ${digest} into ${repo.registry}/${repo.repository}`, digest);
         const mount = await this.tryMount(repo, digest, from);
-        if (mount.location)
-            await this.cancelUpload(repo, mount.location);
+        if (mount.session)
+            await this.cancelUpload(repo, mount.session.location);
         return mount.mounted;
     }
     /**
@@ -1728,9 +1784,9 @@ class RegistryClient {
                 const text = await readText(res, 64 * 1024);
                 if (res.status === 201)
                     return { mounted: true };
-                const location = header(res.headers, 'location');
-                if (res.status === 202 && location)
-                    return { mounted: false, location: new URL(location, url).toString() };
+                const session = res.status === 202 ? uploadSession(res, url) : undefined;
+                if (session)
+                    return { mounted: false, session };
                 if (res.status === 401 || res.status === 403 || res.status === 404) {
                     this.logger?.debug(`${operation}: HTTP ${res.status}, uploading instead`);
                     return { mounted: false };
@@ -1754,7 +1810,7 @@ class RegistryClient {
         const { location } = await this.startUpload(`checking push access to ${repo.registry}/${repo.repository}`, repo);
         await this.cancelUpload(repo, location);
     }
-    /** Opens an upload session: its absolute Location and the registry's minimum chunk size. */
+    /** Opens an upload session: its absolute Location and the registry's chunk sizes. */
     async startUpload(operation, repo) {
         const url = this.url(repo, 'blobs/uploads/');
         return this.call({
@@ -1767,11 +1823,10 @@ class RegistryClient {
             headers: { 'content-length': '0' },
         }, async (res) => {
             const text = await readText(res, 64 * 1024);
-            const location = header(res.headers, 'location');
-            if (res.status !== 202 || !location)
+            const session = res.status === 202 ? uploadSession(res, url) : undefined;
+            if (!session)
                 throw await this.responseError(operation, res, repo, 'push', 'blob', text);
-            const min = Number(header(res.headers, 'oci-chunk-min-length') ?? '0');
-            return { location: new URL(location, url).toString(), minChunk: Number.isFinite(min) && min > 0 ? min : 0 };
+            return session;
         }, { retry: false });
     }
     async cancelUpload(repo, location) {
@@ -1789,26 +1844,37 @@ class RegistryClient {
             // an abandoned session expires on the registry by itself
         }
     }
-    /** Uploads the blob, starting over from a fresh body stream (and session) on a retryable failure. */
+    /**
+     * Uploads the blob, starting over from a fresh body stream and a fresh session on a retryable
+     * failure (a mount's session is used by the first attempt only). One streamed PUT when the
+     * size is known and the registry accepts it; PATCH chunks otherwise. A registry that refuses
+     * the single request (413/416) is remembered, and the same attempt starts over in chunks.
+     */
     async upload(operation, repo, desc, body, session) {
         try {
             await this.transport.retrying(operation, async (attempt) => {
-                let location = attempt === 0 ? session : undefined;
-                let minChunk = 0;
-                if (!location)
-                    ({ location, minChunk } = await this.startUpload(operation, repo));
-                let source;
-                try {
-                    source = await body();
-                    if (desc.size <= this.monolithicMax)
-                        await this.putMonolithic(operation, repo, location, desc, source);
-                    else
-                        await this.putChunked(operation, repo, location, desc, source, minChunk);
-                }
-                catch (err) {
-                    source?.destroy();
-                    await this.cancelUpload(repo, location);
-                    throw err;
+                let reuse = attempt === 0 ? session : undefined;
+                for (;;) {
+                    const current = reuse ?? (await this.startUpload(operation, repo));
+                    reuse = undefined;
+                    const chunkSize = this.chunkSizeFor(repo.registry, desc.size, current);
+                    let source;
+                    try {
+                        source = await body();
+                        if (chunkSize === undefined)
+                            await this.putMonolithic(operation, repo, current.location, desc, source);
+                        else
+                            await this.putChunked(operation, repo, current.location, desc, source, chunkSize);
+                        return;
+                    }
+                    catch (err) {
+                        source?.destroy();
+                        await this.cancelUpload(repo, current.location);
+                        if (!(err instanceof ChunksRequiredError) || chunkSize !== undefined)
+                            throw err;
+                        this.logger?.debug(`${operation}: ${err.message}; uploading in chunks from now on`);
+                        this.chunkedRegistries.set(repo.registry, err.maxChunk ?? current.maxChunk);
+                    }
                 }
             });
         }
@@ -1820,9 +1886,31 @@ class RegistryClient {
             throw this.wrap(operation, err);
         }
     }
+    /**
+     * undefined: the blob goes up in one streamed request. Otherwise the PATCH chunk size:
+     * chunkBytes, at least the registry's minimum, at most its maximum (announced now or before).
+     */
+    chunkSizeFor(registry, size, session) {
+        const learned = this.chunkedRegistries.get(registry);
+        const maxChunk = session.maxChunk !== undefined && learned !== undefined
+            ? Math.min(session.maxChunk, learned)
+            : (session.maxChunk ?? learned);
+        const demanded = this.chunkedRegistries.has(registry) || (maxChunk !== undefined && size > maxChunk);
+        if (knownSize(size) && size <= this.monolithicMax && !demanded)
+            return undefined;
+        const chunk = Math.max(this.chunkBytes, session.minChunk);
+        return maxChunk !== undefined ? Math.max(1, Math.min(chunk, maxChunk)) : chunk;
+    }
+    /**
+     * The body checked against the blob's digest and size while it is sent. A stream from getBlob
+     * of the same blob already is such a check: hashing it twice would cost a pass over every byte.
+     */
     verified(source, desc) {
+        const size = knownSize(desc.size) ? desc.size : undefined;
+        if (source instanceof VerifyingStream && source.verifies(desc.digest, size))
+            return source;
         const verifier = new VerifyingStream(desc.digest, {
-            size: desc.size,
+            size,
             what: `the content given for blob ${desc.digest}`,
         });
         source.on('error', (err) => verifier.destroy(err));
@@ -1841,14 +1929,17 @@ class RegistryClient {
             headers: { 'content-type': 'application/octet-stream', 'content-length': String(desc.size) },
             body: this.verified(source, desc),
         });
+        if (res.status === 413 || res.status === 416) {
+            await dump(res);
+            throw new ChunksRequiredError(res.status, positiveHeader(res, 'oci-chunk-max-length'));
+        }
         await this.finishUpload(operation, repo, res, desc.digest);
     }
     /**
-     * PATCH chunks of at most chunkBytes (at least the registry's OCI-Chunk-Min-Length), each at
-     * the Location the previous answer gave, then the closing PUT. One chunk is in memory at a time.
+     * PATCH chunks of `chunkSize` bytes (the last one shorter), each at the Location the previous
+     * answer gave, then the closing PUT. One chunk is in memory at a time; the size may be unknown.
      */
-    async putChunked(operation, repo, firstLocation, desc, source, minChunk) {
-        const chunkSize = Math.max(this.chunkBytes, minChunk);
+    async putChunked(operation, repo, firstLocation, desc, source, chunkSize) {
         const scopes = [repositoryScope(repo.repository, 'pull,push')];
         let location = firstLocation;
         let offset = 0;
