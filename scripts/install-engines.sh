@@ -8,7 +8,8 @@
 #   ENGINES_SUITE Debian suite to fetch from (default: trixie)
 #
 # Afterwards: $ENGINES_DIR/usr/sbin/dockerd, $ENGINES_DIR/usr/bin/docker,
-# $ENGINES_DIR/usr/libexec/docker/cli-plugins/docker-buildx.
+# $ENGINES_DIR/usr/libexec/docker/cli-plugins/docker-buildx. Newer Debian revisions ship the CLI
+# in its own package (docker-cli); it is fetched whenever the suite has it.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -20,6 +21,7 @@ want_buildx="0.13"
 
 dockerd_bin="$dir/usr/sbin/dockerd"
 buildx_bin="$dir/usr/libexec/docker/cli-plugins/docker-buildx"
+cli_bin="$dir/usr/bin/docker"
 
 version_of() { # prints the first x.y found in the command's output, or nothing
   "$@" 2>/dev/null | grep -oE '[0-9]+\.[0-9]+' | head -n1 || true
@@ -29,7 +31,7 @@ check() {
   local d b
   d="$(version_of "$dockerd_bin" --version)"
   b="$("$buildx_bin" version 2>/dev/null | grep -oE 'v?[0-9]+\.[0-9]+\.[0-9]+' | head -n1 | sed 's/^v//' | cut -d. -f1,2 || true)"
-  [[ "$d" == "$want_dockerd" && "$b" == "$want_buildx" ]]
+  [[ "$d" == "$want_dockerd" && "$b" == "$want_buildx" && -x "$cli_bin" ]]
 }
 
 if [[ -x "$dockerd_bin" && -x "$buildx_bin" ]] && check; then
@@ -54,7 +56,9 @@ apt_opts=(
 # the private apt state lives in a root-only temp dir: let apt run its downloads as root
 apt_opts+=(-o "APT::Sandbox::User=root")
 apt-get "${apt_opts[@]}" -qq update
-(cd "$work/debs" && apt-get "${apt_opts[@]}" -qq download docker.io docker-buildx)
+packages=(docker.io docker-buildx)
+if apt-cache "${apt_opts[@]}" show docker-cli >/dev/null 2>&1; then packages+=(docker-cli); fi
+(cd "$work/debs" && apt-get "${apt_opts[@]}" -qq download "${packages[@]}")
 for deb in "$work"/debs/*.deb; do
   dpkg -x "$deb" "$dir"
 done
@@ -62,7 +66,7 @@ done
 rm -f "$dir/usr/sbin/runc" "$dir/usr/bin/runc"
 
 if ! check; then
-  echo "install-engines: expected dockerd $want_dockerd and buildx $want_buildx in $dir, found dockerd '$(version_of "$dockerd_bin" --version)' and buildx '$("$buildx_bin" version 2>/dev/null || true)'" >&2
+  echo "install-engines: expected dockerd $want_dockerd, its CLI and buildx $want_buildx in $dir, found dockerd '$(version_of "$dockerd_bin" --version)' and buildx '$("$buildx_bin" version 2>/dev/null || true)'" >&2
   exit 1
 fi
 echo "engines in $dir: $("$dockerd_bin" --version), buildx $("$buildx_bin" version | head -n1)"

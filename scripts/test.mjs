@@ -20,10 +20,15 @@ if (existsSync(report)) {
   passed = r.numPassedTests ?? 0;
   failed = (r.numFailedTests ?? 0) + (r.numRuntimeErrorTests ?? 0);
   skipped = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
-  // A test file that failed to load counts as a failure even though none of its tests ran.
-  failed += (r.testResults ?? []).filter(
-    (f) => f.status === 'failed' && (f.assertionResults ?? []).length === 0,
-  ).length;
+  // A file that failed without a failed test (it did not load, or a beforeAll hook failed and
+  // its tests never ran) counts every test that did not run as failed, and at least one.
+  for (const f of r.testResults ?? []) {
+    const results = f.assertionResults ?? [];
+    if (f.status !== 'failed' || results.some((a) => a.status === 'failed')) continue;
+    const notRun = results.filter((a) => a.status !== 'passed').length;
+    failed += Math.max(1, notRun);
+    skipped -= notRun;
+  }
 }
 if (code !== 0 && failed === 0) failed = 1;
 rmSync(dir, { recursive: true, force: true });

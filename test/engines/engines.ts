@@ -76,8 +76,8 @@ async function start(): Promise<Engines> {
   const dockerd = join(enginesDir, 'usr/sbin/dockerd');
   const dockerCli = join(enginesDir, 'usr/bin/docker');
   const plugins = join(enginesDir, 'usr/libexec/docker/cli-plugins');
-  if (!existsSync(dockerd) || !existsSync(join(plugins, 'docker-buildx'))) {
-    throw new Error(`dockerd 26 / buildx are not in ${enginesDir}: run scripts/install-engines.sh`);
+  if (!existsSync(dockerd) || !existsSync(dockerCli) || !existsSync(join(plugins, 'docker-buildx'))) {
+    throw new Error(`dockerd 26, its CLI or buildx are not in ${enginesDir}: run scripts/install-engines.sh`);
   }
   // a short path: unix socket paths are limited to 108 bytes
   root = mkdtempSync(join(tmpdir(), 'eng-'));
