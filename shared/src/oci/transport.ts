@@ -5,8 +5,18 @@
 // the client handles 3xx itself so Authorization never travels to another host and streamed
 // request bodies are never buffered.
 import type { Readable } from 'node:stream';
-import { Agent, type Dispatcher, ProxyAgent, request } from 'undici';
+// the parts of undici used here, not its index (see undici-parts.d.ts)
+import type { Dispatcher } from 'undici';
+import apiConnect from 'undici/lib/api/api-connect.js';
+import apiRequest from 'undici/lib/api/api-request.js';
+import Agent from 'undici/lib/dispatcher/agent.js';
+import DispatcherClass from 'undici/lib/dispatcher/dispatcher.js';
+import ProxyAgent from 'undici/lib/dispatcher/proxy-agent.js';
 import { OperationError } from '../errors.js';
+
+// undici's index gives every dispatcher its API methods; these two are the ones used here
+// (request for every exchange, connect for the CONNECT tunnel of a proxy)
+Object.assign(DispatcherClass.prototype, { request: apiRequest, connect: apiConnect });
 
 /** A registry call that failed: what was done, to which reference, the HTTP status and the registry's error code. */
 export class RegistryError extends OperationError {
@@ -269,11 +279,13 @@ export class Transport {
   async send(req: HttpRequest): Promise<HttpResponse> {
     this.count++;
     const headers: Record<string, string> = { 'user-agent': this.userAgent, ...(req.headers ?? {}) };
-    const res = await request(req.url, {
+    const url = new URL(req.url);
+    const res = await this.dispatcherFor(req.url).request({
+      origin: url.origin,
+      path: `${url.pathname}${url.search}`,
       method: req.method as Dispatcher.HttpMethod,
       headers,
       body: req.body ?? null,
-      dispatcher: this.dispatcherFor(req.url),
     });
     return { status: res.statusCode, headers: res.headers as Headers, body: res.body, url: req.url };
   }
