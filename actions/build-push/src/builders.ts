@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DockerCli, dockerConfigFile, isLoopbackRegistry } from '#shared/docker/docker-cli.js';
+import { engineHasNetwork } from '#shared/docker/engine-api.js';
 import { ConfigurationError, OperationError } from '#shared/errors.js';
 import { type CommandRunner, runCommand } from '#shared/exec.js';
 import { describeBuildFailure } from './build-errors.js';
@@ -300,6 +301,8 @@ export async function buildxLoad(req: BuildRequest, engines: Engines): Promise<v
 
 /** True when the engine has no bridge network (started with --bridge=none): RUN steps then use the host network. */
 export async function needsHostNetwork(engines: Engines): Promise<boolean> {
+  const bridge = await engineHasNetwork(engines.docker.env, 'bridge');
+  if (bridge !== undefined) return !bridge;
   const r = await engines.docker.run(['network', 'ls', '--quiet', '--filter', 'name=^bridge$'], { allowFailure: true });
   return r.code === 0 && r.stdout.trim() === '';
 }

@@ -8,7 +8,7 @@ import { setOutputs } from '#shared/action/outputs.js';
 import { saveState } from '#shared/action/state.js';
 import { addTable, addText, writeSummary } from '#shared/action/summary.js';
 import { formatSize } from '#shared/parse.js';
-import { RegistryClient } from '#shared/oci/client.js';
+import type { RegistryClient } from '#shared/oci/client.js';
 import { parseReference } from '#shared/oci/reference.js';
 import {
   type BuilderName,
@@ -36,7 +36,12 @@ export function targetsOf(tags: string[]): Target[] {
   });
 }
 
-function registryClient(inputs: Inputs): RegistryClient {
+/**
+ * The registry client, loaded on first use: its HTTP stack is the largest part of the bundle,
+ * and the post phase and a build that does not push never need it.
+ */
+async function registryClient(inputs: Inputs): Promise<RegistryClient> {
+  const { RegistryClient } = await import('#shared/oci/client.js');
   return new RegistryClient({
     retry: { retries: inputs.retries },
     logger: actionLogger,
@@ -70,7 +75,7 @@ export async function main(): Promise<void> {
 }
 
 async function runMerge(inputs: Inputs): Promise<Result> {
-  const client = registryClient(inputs);
+  const client = await registryClient(inputs);
   const targets = targetsOf(inputs.tags);
   const entries = await group('Checking the digests to merge', async () => {
     const found = await collectSources(client, parseMergeList(inputs.merge));
@@ -150,17 +155,22 @@ async function runBuild(inputs: Inputs): Promise<Result> {
       seconds: 0,
     };
     if (dockerPush) {
-      const client = registryClient(inputs);
+      // the client loads, authenticates and opens its connection while the engine builds
+      const loading = registryClient(inputs);
+      const warm = loading.then((c) => warmUp(c, targets)).catch(() => undefined);
+      let client: RegistryClient | undefined;
       try {
-        const warm = warmUp(client, targets);
         const imageId = await group('Building with docker', () => dockerBuild(req, engines));
         await warm;
+        client = await loading;
+        const c = client;
         const pushed = await group('Pushing with docker push', () =>
-          pushWithDocker(engines.docker, client, targets, { retries: inputs.retries, imageId, log: info }),
+          pushWithDocker(engines.docker, c, targets, { retries: inputs.retries, imageId, log: info }),
         );
         return { ...common, ...pushed, imageId, tags: inputs.tags, pushedWith: 'docker push' };
       } finally {
-        await client.close();
+        await warm;
+        await (client ?? (await loading.catch(() => undefined)))?.close();
       }
     }
     const built = await group(`Building with ${builder}`, async () => {
@@ -173,7 +183,7 @@ async function runBuild(inputs: Inputs): Promise<Result> {
 
     let digest = '';
     if (inputs.push) {
-      const client = registryClient(inputs);
+      const client = await registryClient(inputs);
       digest = await group(`Pushing ${image.root.digest}`, async () => {
         let pushed = '';
         for (const repo of repositoriesOf(targets)) {
