@@ -517,11 +517,31 @@ function dockerConfigCredentials(options = {}) {
     };
 }
 
-// EXTERNAL MODULE: ./node_modules/undici/index.js
-var undici = __webpack_require__(4371);
+// EXTERNAL MODULE: ./node_modules/undici/lib/api/api-connect.js
+var api_connect = __webpack_require__(4660);
+var api_connect_default = /*#__PURE__*/__webpack_require__.n(api_connect);
+// EXTERNAL MODULE: ./node_modules/undici/lib/api/api-request.js
+var api_request = __webpack_require__(6424);
+var api_request_default = /*#__PURE__*/__webpack_require__.n(api_request);
+// EXTERNAL MODULE: ./node_modules/undici/lib/dispatcher/agent.js
+var agent = __webpack_require__(7405);
+var agent_default = /*#__PURE__*/__webpack_require__.n(agent);
+// EXTERNAL MODULE: ./node_modules/undici/lib/dispatcher/dispatcher.js
+var dispatcher = __webpack_require__(883);
+var dispatcher_default = /*#__PURE__*/__webpack_require__.n(dispatcher);
+// EXTERNAL MODULE: ./node_modules/undici/lib/dispatcher/proxy-agent.js
+var proxy_agent = __webpack_require__(6672);
+var proxy_agent_default = /*#__PURE__*/__webpack_require__.n(proxy_agent);
 ;// CONCATENATED MODULE: ./shared/src/oci/transport.ts
 
 
+
+
+
+
+// undici's index gives every dispatcher its API methods; these two are the ones used here
+// (request for every exchange, connect for the CONNECT tunnel of a proxy)
+Object.assign((dispatcher_default()).prototype, { request: (api_request_default()), connect: (api_connect_default()) });
 /** A registry call that failed: what was done, to which reference, the HTTP status and the registry's error code. */
 class RegistryError extends errors/* OperationError */.OK {
     status;
@@ -725,7 +745,7 @@ class Transport {
         this.retryAfterCapMs = options.retryAfterCapMs ?? 60_000;
         this.logger = options.logger;
         this.sleep = options.sleep ?? sleepReal;
-        this.agent = new undici/* Agent */.g6({
+        this.agent = new (agent_default())({
             keepAliveTimeout: 30_000,
             connections: 16,
             headersTimeout: 300_000,
@@ -742,7 +762,7 @@ class Transport {
             return this.agent;
         let agent = this.proxies.get(proxy);
         if (!agent) {
-            agent = new undici/* ProxyAgent */.kT({ uri: proxy, keepAliveTimeout: 30_000, headersTimeout: 300_000, bodyTimeout: 300_000 });
+            agent = new (proxy_agent_default())({ uri: proxy, keepAliveTimeout: 30_000, headersTimeout: 300_000, bodyTimeout: 300_000 });
             this.proxies.set(proxy, agent);
         }
         return agent;
@@ -751,11 +771,13 @@ class Transport {
     async send(req) {
         this.count++;
         const headers = { 'user-agent': this.userAgent, ...(req.headers ?? {}) };
-        const res = await (0,undici/* request */.Em)(req.url, {
+        const url = new URL(req.url);
+        const res = await this.dispatcherFor(req.url).request({
+            origin: url.origin,
+            path: `${url.pathname}${url.search}`,
             method: req.method,
             headers,
             body: req.body ?? null,
-            dispatcher: this.dispatcherFor(req.url),
         });
         return { status: res.statusCode, headers: res.headers, body: res.body, url: req.url };
     }
