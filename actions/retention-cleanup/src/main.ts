@@ -2,7 +2,7 @@
 // write the plan and the restore file, then delete (unless dry-run) and report.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { actionLogger, group, info, maskSecret } from '#shared/action/log.js';
+import { actionLogger, group, info, maskSecret, warning } from '#shared/action/log.js';
 import { setOutput } from '#shared/action/outputs.js';
 import { writeSummary } from '#shared/action/summary.js';
 import { ConfigurationError } from '#shared/errors.js';
@@ -134,10 +134,18 @@ export async function main(uploader: ArtifactUploader = keepInRunnerTemp): Promi
   setOutput('restore-file', restorePath);
 
   const total = plans.reduce((n, p) => n + p.deletions.length + p.untags.length, 0);
-  if (total > inputs.maxDeletions) {
+  const overLimit = total > inputs.maxDeletions;
+  // a dry run is how a policy is tried out: it reports the whole plan, and says a real run would refuse it
+  if (overLimit && inputs.dryRun) {
+    warning(
+      `the plan deletes ${total} manifest(s) and tag(s), more than max-deletions (${inputs.maxDeletions}): a run that is not a dry run would refuse it and delete nothing`,
+    );
+  }
+  if (overLimit && !inputs.dryRun) {
     await writeReport(plans, [], {
       dryRun: inputs.dryRun,
       refused: true,
+      overLimit,
       maxDeletions: inputs.maxDeletions,
       uploadNote: '',
     });
@@ -185,6 +193,7 @@ export async function main(uploader: ArtifactUploader = keepInRunnerTemp): Promi
   await writeReport(plans, results, {
     dryRun: inputs.dryRun,
     refused: false,
+    overLimit,
     maxDeletions: inputs.maxDeletions,
     uploadNote,
   });

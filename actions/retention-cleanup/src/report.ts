@@ -8,6 +8,8 @@ import type { SweepResult } from './sweep.js';
 export interface ReportOptions {
   dryRun: boolean;
   refused: boolean;
+  /** the plan deletes more than maxDeletions (refused, or a dry run that reports it) */
+  overLimit?: boolean;
   maxDeletions: number;
   uploadNote: string;
 }
@@ -58,6 +60,10 @@ export async function writeReport(
   if (o.refused) {
     addText(
       `**Nothing was deleted:** the plan exceeds max-deletions (${o.maxDeletions}). Review it, then raise max-deletions or narrow the policy.`,
+    );
+  } else if (o.dryRun && o.overLimit) {
+    addText(
+      `**Over max-deletions (${o.maxDeletions}):** a run that is not a dry run would refuse this plan and delete nothing. Raise max-deletions or narrow the policy before running it for real.`,
     );
   }
   addTable(

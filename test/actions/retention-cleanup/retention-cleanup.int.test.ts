@@ -299,6 +299,20 @@ describe('retention-cleanup (bundle, real registry)', () => {
       const restore = JSON.parse(readFileSync(r.outputs['restore-file'] as string, 'utf8'));
       expect(restore.entries).toHaveLength(10);
       expect(r.summary).toContain('dry run');
+      expect(r.warnings.join('\n')).not.toContain('max-deletions');
+      expect(deletesIn(world.repo)).toBe(0);
+      expect(await tagState(registry, world.repo)).toEqual(before);
+    });
+
+    it('reports the whole plan of a dry run above max-deletions, with a warning, and deletes nothing', async () => {
+      const r = await cleanup(world, { 'dry-run': 'true', 'max-deletions': '9' });
+      expect(r.errors).toEqual([]);
+      expect(r.code).toBe(0);
+      expect(r.warnings).toContainEqual(
+        expect.stringMatching(/deletes 10 manifest\(s\) and tag\(s\), more than max-deletions \(9\)/),
+      );
+      expect(JSON.parse(r.outputs.deleted as string)).toHaveLength(10);
+      expect(r.summary).toContain('Over max-deletions (9)');
       expect(deletesIn(world.repo)).toBe(0);
       expect(await tagState(registry, world.repo)).toEqual(before);
     });
