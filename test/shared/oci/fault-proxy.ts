@@ -9,8 +9,12 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export type Fault =
-  /** answer with this status instead of forwarding (the request body is drained) */
-  | { kind: 'status'; status: number; headers?: Record<string, string>; body?: string }
+  /**
+   * answer with this status instead of forwarding: the request body is drained, or with `close`
+   * not read at all and the connection closed right after the answer (a front proxy refusing a
+   * body over its limit)
+   */
+  | { kind: 'status'; status: number; headers?: Record<string, string>; body?: string; close?: boolean }
   /** forward, then cut the connection after this many bytes of the response body */
   | { kind: 'reset-response'; afterBytes: number }
   /** cut the connection after this many bytes of the request body (0: as soon as it starts) */
@@ -156,15 +160,18 @@ export class FaultProxy {
         JSON.stringify({
           errors: [{ code: ERROR_CODES[fault.status] ?? 'UNKNOWN', message: 'injected by fault proxy' }],
         });
-      req.resume();
       entry.status = fault.status;
+      if (!fault.close) req.resume();
       res.writeHead(fault.status, {
         'Content-Type': 'application/json',
         'Content-Length': Buffer.byteLength(body),
         'Docker-Distribution-API-Version': 'registry/2.0',
+        ...(fault.close ? { Connection: 'close' } : {}),
         ...fault.headers,
       });
-      res.end(body);
+      res.end(body, () => {
+        if (fault.close) req.socket.destroy();
+      });
       return;
     }
 

@@ -153,6 +153,27 @@ describe('blob uploads through a proxy in front of the registry', () => {
     expect(await c.headBlob(direct, second.digest)).toEqual({ size: second.size });
   });
 
+  it('falls back to chunks when a front proxy answers 413 and drops the connection mid-body', async () => {
+    const repository = uniqueName('upload/too-large-closed');
+    // nginx and CDNs answer 413 as soon as the headers show the length, and close the connection
+    // without reading the body: the client may see the answer or only a broken pipe
+    proxy.inject({
+      path: new RegExp(`^/v2/${repository}/blobs/uploads/`),
+      minBodyBytes: 1_500_000,
+      times: 100,
+      fault: { kind: 'status', status: 413, close: true, body: '<html>413 Request Entity Too Large</html>' },
+    });
+    const c = client({ chunkBytes: 1_000_000, retry: { retries: 2, minDelayMs: 1, maxDelayMs: 1 } });
+    const repo = { registry: proxy.host, repository };
+    const blob = await described(8_000_000, 'closed');
+    expect(await c.pushBlob(repo, blob, () => pattern(blob.size, 'closed'))).toBe('uploaded');
+    const seen = uploads(proxy, repository);
+    expect(seen.filter((l) => l.startsWith('PATCH'))).toEqual([...Array(8)].map(() => 'PATCH 202 1000000'));
+    expect(seen.at(-1)).toBe('PUT 201 0');
+    const direct = { registry: stack.anonymous.host, repository };
+    expect(await c.headBlob(direct, blob.digest)).toEqual({ size: blob.size });
+  });
+
   it('uses the OCI-Chunk-Max-Length a 413 answer names', async () => {
     const repository = uniqueName('upload/413-hint');
     proxy.inject({
