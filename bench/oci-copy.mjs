@@ -84,7 +84,7 @@ function transpileTree(src, dst) {
   for (const entry of readdirSync(src, { withFileTypes: true })) {
     const from = join(src, entry.name);
     if (entry.isDirectory()) transpileTree(from, join(dst, entry.name));
-    else if (entry.name.endsWith('.ts')) {
+    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) {
       const { outputText } = ts.transpileModule(readFileSync(from, 'utf8'), {
         fileName: from,
         compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
