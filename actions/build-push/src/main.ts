@@ -158,19 +158,17 @@ async function runBuild(inputs: Inputs): Promise<Result> {
       // the client loads, authenticates and opens its connection while the engine builds
       const loading = registryClient(inputs);
       const warm = loading.then((c) => warmUp(c, targets)).catch(() => undefined);
-      let client: RegistryClient | undefined;
       try {
         const imageId = await group('Building with docker', () => dockerBuild(req, engines));
         await warm;
-        client = await loading;
-        const c = client;
+        const client = await loading;
         const pushed = await group('Pushing with docker push', () =>
-          pushWithDocker(engines.docker, c, targets, { retries: inputs.retries, imageId, log: info }),
+          pushWithDocker(engines.docker, client, targets, { retries: inputs.retries, imageId, log: info }),
         );
         return { ...common, ...pushed, imageId, tags: inputs.tags, pushedWith: 'docker push' };
       } finally {
         await warm;
-        await (client ?? (await loading.catch(() => undefined)))?.close();
+        await (await loading.catch(() => undefined))?.close();
       }
     }
     const built = await group(`Building with ${builder}`, async () => {
