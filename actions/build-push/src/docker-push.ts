@@ -99,11 +99,19 @@ export async function pushWithDocker(
 ): Promise<DockerPushed> {
   const seen = new Set<string>();
   let first: { ref: string; target: Target; digest: string; mediaType: string } | undefined;
+  // the sizes of what docker says it pushed, read while the first tag is checked (one round trip
+  // less); used only when the check confirms that digest
+  let early: { digest: string; sizes: Promise<Record<string, number>> } | undefined;
   for (const target of targets) {
     const ref = dockerReference(target);
     if (seen.has(ref)) continue;
     seen.add(ref);
     const pushed = await pushOne(docker, ref, options);
+    if (!first && pushed.digest) {
+      early = { digest: pushed.digest, sizes: pushedSizes(client, target.repo, pushed.digest, options.imageId) };
+      // awaited below when the digest is confirmed; a failure before that is not unhandled
+      early.sizes.catch(() => undefined);
+    }
     const head = await client.headManifest(target.repo, target.tag ?? 'latest');
     if (!head) throw new OperationError(`checking ${ref}`, 'the registry does not have the tag after docker push');
     if (pushed.digest && pushed.digest !== head.digest) {
@@ -123,7 +131,10 @@ export async function pushWithDocker(
     options.log(`pushed ${ref}: ${head.digest} (${layers})`);
   }
   if (!first) throw new OperationError('pushing with docker', 'no tag to push');
-  const sizes = await pushedSizes(client, first.target.repo, first.digest, first.mediaType, options.imageId);
+  const sizes =
+    early?.digest === first.digest
+      ? await early.sizes
+      : await pushedSizes(client, first.target.repo, first.digest, options.imageId);
   for (const [platform, n] of Object.entries(sizes))
     options.log(`${platform}: ${formatSize(n)} (${n} bytes) compressed`);
   return { digest: first.digest, mediaType: first.mediaType, sizes };
@@ -134,21 +145,20 @@ async function pushedSizes(
   client: RegistryClient,
   repo: RepositoryRef,
   digest: string,
-  mediaType: string,
   imageId: string,
 ): Promise<Record<string, number>> {
-  if (isIndex(mediaType)) {
+  const readConfig = (d: string) => client.getBlobBytes(repo, d, 4 * 1024 * 1024);
+  const [manifest, guessed] = await Promise.all([
+    client.getManifest(repo, digest),
+    /^sha256:[0-9a-f]{64}$/.test(imageId) ? readConfig(imageId).catch(() => undefined) : undefined,
+  ]);
+  if (isIndex(manifest.mediaType)) {
     // an engine with the containerd image store may push an index
     const entries = await collectSources(client, [{ repo, digest }]);
     return Object.fromEntries(
       entries.map((e) => [platformString(e.descriptor.platform ?? { os: '', architecture: '' }), e.compressedSize]),
     );
   }
-  const readConfig = (d: string) => client.getBlobBytes(repo, d, 4 * 1024 * 1024);
-  const [manifest, guessed] = await Promise.all([
-    client.getManifest(repo, digest),
-    /^sha256:[0-9a-f]{64}$/.test(imageId) ? readConfig(imageId).catch(() => undefined) : undefined,
-  ]);
   const config = manifest.json.config as BlobDescriptor;
   const layers = (manifest.json.layers ?? []) as BlobDescriptor[];
   const bytes = config.digest === imageId && guessed ? guessed : await readConfig(config.digest);

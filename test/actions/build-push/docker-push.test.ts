@@ -188,6 +188,41 @@ describe('pushWithDocker', () => {
     expect(lines.at(-1)).toBe('linux/arm64/v8: 1.12 kB (1120 bytes) compressed');
   });
 
+  it('reads the manifest docker reports while the tag is checked, and after the check when docker gave no digest', async () => {
+    const events: string[] = [];
+    const reg = { tags: { 'bp/a:1.0': D1 }, heads: [] };
+    const base = fakeClient(reg);
+    const client = {
+      ...base,
+      headManifest: async (repo: { registry: string; repository: string }, reference: string) => {
+        events.push('head start');
+        await new Promise((r) => setTimeout(r, 20));
+        events.push('head end');
+        return base.headManifest(repo, reference);
+      },
+      getManifest: async (repo: { registry: string; repository: string }, digest: string) => {
+        events.push(`get ${digest === D1 ? 'D1' : digest}`);
+        return base.getManifest(repo, digest);
+      },
+    } as unknown as RegistryClient;
+    const r = await pushWithDocker(fakeDocker([pushed('1.0', D1)], []), client, targets.slice(0, 1), {
+      retries: 3,
+      imageId: CONFIG,
+      log: () => {},
+    });
+    expect(r.sizes).toEqual({ 'linux/arm64/v8': 1120 });
+    expect(events).toEqual(['get D1', 'head start', 'head end']);
+
+    events.length = 0;
+    const quiet = await pushWithDocker(fakeDocker([{ stdout: 'x: Pushed\n' }], []), client, targets.slice(0, 1), {
+      retries: 3,
+      imageId: CONFIG,
+      log: () => {},
+    });
+    expect(quiet.digest).toBe(D1);
+    expect(events).toEqual(['head start', 'head end', 'get D1']);
+  });
+
   it('fails when two tags get different digests, naming both', async () => {
     const reg = { tags: { 'bp/a:1.0': D1, 'bp/a:latest': D1, 'bp/b:1.0': D2 }, heads: [] };
     await expect(
