@@ -86,7 +86,13 @@ export class World {
     return `${this.registry.host}/${this.repo}`;
   }
 
+  /**
+   * Records a manifest. The same bytes pushed again (an index of the same children) are the
+   * same manifest: the node already known is kept, with the edges its attachments added.
+   */
   private add(node: ModelNode): ModelNode {
+    const known = this.nodes.get(node.digest);
+    if (known) return known;
     this.nodes.set(node.digest, node);
     return node;
   }
