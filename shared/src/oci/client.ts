@@ -7,6 +7,7 @@ import { Authenticator, AuthError, repositoryScope } from './auth.js';
 import { type CredentialProvider, dockerConfigCredentials } from './credentials.js';
 import { DigestMismatchError, digestAlgorithm, digestOf, VerifyingStream } from './digest.js';
 import { bareMediaType, MANIFEST_ACCEPT, MediaType } from './media-types.js';
+import { discardBody } from './http.js';
 import { digestProblem, isDigest, isValidTag, registryApiHost } from './reference.js';
 import {
   describeNetworkError,
@@ -188,7 +189,7 @@ function withQuery(location: string, name: string, value: string): string {
 
 async function dump(res: HttpResponse): Promise<void> {
   try {
-    await res.body.dump();
+    await discardBody(res.body);
   } catch {
     // the connection is dropped instead of reused; nothing else to do
   }

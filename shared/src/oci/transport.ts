@@ -1,22 +1,11 @@
-// The HTTP seam of the registry client: one undici dispatcher per client (kept-alive
-// connections), the proxy chosen per request from HTTPS_PROXY/HTTP_PROXY/NO_PROXY, and retries
+// The HTTP seam of the registry client: kept-alive connections on Node's own http and https
+// (./http.ts), the proxy chosen per request from HTTPS_PROXY/HTTP_PROXY/NO_PROXY, and retries
 // with exponential backoff and jitter on 429 (Retry-After honoured), 5xx, connection resets
-// and timeouts. Redirects are never followed here: undici's request does not follow them, and
-// the client handles 3xx itself so Authorization never travels to another host and streamed
-// request bodies are never buffered.
+// and timeouts. Redirects are never followed here: the client handles 3xx itself so
+// Authorization never travels to another host and streamed request bodies are never buffered.
 import type { Readable } from 'node:stream';
-// the parts of undici used here, not its index (see undici-parts.d.ts)
-import type { Dispatcher } from 'undici';
-import apiConnect from 'undici/lib/api/api-connect.js';
-import apiRequest from 'undici/lib/api/api-request.js';
-import Agent from 'undici/lib/dispatcher/agent.js';
-import DispatcherClass from 'undici/lib/dispatcher/dispatcher.js';
-import ProxyAgent from 'undici/lib/dispatcher/proxy-agent.js';
 import { OperationError } from '../errors.js';
-
-// undici's index gives every dispatcher its API methods; these two are the ones used here
-// (request for every exchange, connect for the CONNECT tunnel of a proxy)
-Object.assign(DispatcherClass.prototype, { request: apiRequest, connect: apiConnect });
+import { HttpAgents } from './http.js';
 
 /** A registry call that failed: what was done, to which reference, the HTTP status and the registry's error code. */
 export class RegistryError extends OperationError {
@@ -43,7 +32,8 @@ export interface HttpRequest {
 export interface HttpResponse {
   status: number;
   headers: Headers;
-  body: Dispatcher.ResponseData['body'];
+  /** the body, to be read to its end, discarded (discardBody) or destroyed */
+  body: Readable;
   url: string;
 }
 
@@ -80,6 +70,7 @@ const RETRYABLE_CODES = new Set([
   'EAI_AGAIN',
   'ENETUNREACH',
   'EHOSTUNREACH',
+  // the same failures as Node's own fetch reports them (in the cause of 'fetch failed')
   'UND_ERR_SOCKET',
   'UND_ERR_CLOSED',
   'UND_ERR_CONNECT_TIMEOUT',
@@ -231,8 +222,7 @@ export function proxyFor(url: string, env: NodeJS.ProcessEnv = process.env): str
 const sleepReal = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export class Transport {
-  private readonly agent: Agent;
-  private readonly proxies = new Map<string, ProxyAgent>();
+  private readonly agents = new HttpAgents();
   private readonly env: NodeJS.ProcessEnv;
   private readonly userAgent: string;
   readonly retry: Required<RetryOptions>;
@@ -251,43 +241,21 @@ export class Transport {
     this.retryAfterCapMs = options.retryAfterCapMs ?? 60_000;
     this.logger = options.logger;
     this.sleep = options.sleep ?? sleepReal;
-    this.agent = new Agent({
-      keepAliveTimeout: 30_000,
-      connections: 16,
-      headersTimeout: 300_000,
-      bodyTimeout: 300_000,
-      connect: { timeout: 30_000 },
-    });
   }
 
   requestCount(): number {
     return this.count;
   }
 
-  private dispatcherFor(url: string): Dispatcher {
-    const proxy = proxyFor(url, this.env);
-    if (!proxy) return this.agent;
-    let agent = this.proxies.get(proxy);
-    if (!agent) {
-      agent = new ProxyAgent({ uri: proxy, keepAliveTimeout: 30_000, headersTimeout: 300_000, bodyTimeout: 300_000 });
-      this.proxies.set(proxy, agent);
-    }
-    return agent;
-  }
-
-  /** One HTTP exchange, no retry, no redirect following. The caller consumes or dumps the body. */
+  /** One HTTP exchange, no retry, no redirect following. The caller consumes or discards the body. */
   async send(req: HttpRequest): Promise<HttpResponse> {
     this.count++;
     const headers: Record<string, string> = { 'user-agent': this.userAgent, ...(req.headers ?? {}) };
-    const url = new URL(req.url);
-    const res = await this.dispatcherFor(req.url).request({
-      origin: url.origin,
-      path: `${url.pathname}${url.search}`,
-      method: req.method as Dispatcher.HttpMethod,
-      headers,
-      body: req.body ?? null,
-    });
-    return { status: res.statusCode, headers: res.headers as Headers, body: res.body, url: req.url };
+    const res = await this.agents.exchange(
+      { method: req.method, url: new URL(req.url), headers, body: req.body },
+      proxyFor(req.url, this.env),
+    );
+    return { status: res.statusCode ?? 0, headers: res.headers as Headers, body: res, url: req.url };
   }
 
   /**
@@ -319,7 +287,7 @@ export class Transport {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.agent.close(), ...[...this.proxies.values()].map((p) => p.close())]);
+    this.agents.close();
   }
 }
 
