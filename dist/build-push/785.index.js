@@ -1,8 +1,8 @@
-export const id = 897;
-export const ids = [897];
+export const id = 785;
+export const ids = [785];
 export const modules = {
 
-/***/ 1897:
+/***/ 6785:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 
@@ -517,31 +517,197 @@ function dockerConfigCredentials(options = {}) {
     };
 }
 
-// EXTERNAL MODULE: ./node_modules/undici/lib/api/api-connect.js
-var api_connect = __webpack_require__(4660);
-var api_connect_default = /*#__PURE__*/__webpack_require__.n(api_connect);
-// EXTERNAL MODULE: ./node_modules/undici/lib/api/api-request.js
-var api_request = __webpack_require__(4043);
-var api_request_default = /*#__PURE__*/__webpack_require__.n(api_request);
-// EXTERNAL MODULE: ./node_modules/undici/lib/dispatcher/agent.js
-var agent = __webpack_require__(7405);
-var agent_default = /*#__PURE__*/__webpack_require__.n(agent);
-// EXTERNAL MODULE: ./node_modules/undici/lib/dispatcher/dispatcher.js
-var dispatcher = __webpack_require__(883);
-var dispatcher_default = /*#__PURE__*/__webpack_require__.n(dispatcher);
-// EXTERNAL MODULE: ./node_modules/undici/lib/dispatcher/proxy-agent.js
-var proxy_agent = __webpack_require__(6672);
-var proxy_agent_default = /*#__PURE__*/__webpack_require__.n(proxy_agent);
+// EXTERNAL MODULE: external "node:http"
+var external_node_http_ = __webpack_require__(7067);
+// EXTERNAL MODULE: external "node:https"
+var external_node_https_ = __webpack_require__(4708);
+// EXTERNAL MODULE: external "node:tls"
+var external_node_tls_ = __webpack_require__(1692);
+;// CONCATENATED MODULE: ./shared/src/oci/http.ts
+// HTTP/1.1 exchanges on Node's own http and https modules: kept-alive agents per scheme, a
+// CONNECT tunnel through a proxy (for http and https targets alike, the proxy sees only the
+// host and port), a connect timeout and an idle timeout. Nothing is followed or retried here,
+// and a streamed request body is never buffered.
+
+
+
+
+/** How long a TCP (and TLS) connection may take to open */
+const CONNECT_TIMEOUT_MS = 30_000;
+/** How long a connection may stay silent while an answer or a body is awaited */
+const IDLE_TIMEOUT_MS = 300_000;
+/** Kept-alive connections, at most 16 per host; an idle one is closed after 30 s */
+const AGENT_OPTIONS = { keepAlive: true, maxSockets: 16, maxFreeSockets: 16, timeout: 30_000 };
+/** A network failure with the code the retry logic reads (ETIMEDOUT, ECONNRESET...). */
+class NetworkError extends Error {
+    code;
+    constructor(code, message) {
+        super(message);
+        this.name = 'NetworkError';
+        this.code = code;
+    }
+}
+/** `Basic` credentials of a proxy URL (`http://user:pass@proxy:3128`), if it has any. */
+function proxyAuthorization(proxy) {
+    if (!proxy.username && !proxy.password)
+        return undefined;
+    const credentials = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
+    return `Basic ${Buffer.from(credentials).toString('base64')}`;
+}
+/**
+ * Opens a tunnel to host:port through the proxy with CONNECT, then (for https) TLS inside it.
+ * Calls back once with the socket to speak HTTP on, or the reason it could not be opened.
+ */
+function openTunnel(proxy, target, callback) {
+    let done = false;
+    const finish = (err, stream) => {
+        if (done)
+            return;
+        done = true;
+        callback(err, stream);
+    };
+    const authority = `${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`;
+    const headers = { host: authority };
+    const auth = proxyAuthorization(proxy);
+    if (auth)
+        headers['proxy-authorization'] = auth;
+    const connect = (proxy.protocol === 'https:' ? external_node_https_.request : external_node_http_.request)({
+        host: proxy.hostname.replace(/^\[|\]$/g, ''),
+        port: proxy.port || (proxy.protocol === 'https:' ? 443 : 80),
+        method: 'CONNECT',
+        path: authority,
+        headers,
+        agent: false,
+        timeout: CONNECT_TIMEOUT_MS,
+    });
+    connect.on('timeout', () => connect.destroy(new NetworkError('ETIMEDOUT', `the proxy did not open a tunnel to ${authority} in time`)));
+    connect.on('error', (err) => finish(err));
+    connect.on('connect', (res, socket) => {
+        connect.setTimeout(0);
+        if (res.statusCode !== 200) {
+            socket.destroy();
+            // 407 and the like are answers, not transient failures: no retryable code
+            finish(new Error(`the proxy refused the tunnel to ${authority} (HTTP ${res.statusCode})`));
+            return;
+        }
+        if (!target.tls) {
+            finish(null, socket);
+            return;
+        }
+        const secure = (0,external_node_tls_.connect)({ socket, servername: target.servername ?? target.host });
+        secure.once('secureConnect', () => finish(null, secure));
+        secure.once('error', (err) => finish(err));
+    });
+    connect.end();
+}
+/** An agent whose connections are CONNECT tunnels through `proxy`. */
+function tunnelAgent(proxy, tls) {
+    const Base = tls ? external_node_https_.Agent : external_node_http_.Agent;
+    const agent = new Base(AGENT_OPTIONS);
+    agent.createConnection = (options, callback) => {
+        const host = String(options.host ?? options.hostname ?? 'localhost').replace(/^\[|\]$/g, '');
+        const port = Number(options.port) || (tls ? 443 : 80);
+        const servername = options.servername;
+        openTunnel(proxy, { host, port, tls, servername }, (err, stream) => {
+            if (callback)
+                callback(err, stream);
+        });
+        return undefined;
+    };
+    return agent;
+}
+/** Agents for direct and tunnelled traffic, kept alive between exchanges; `close` ends them all. */
+class HttpAgents {
+    direct = { http: new external_node_http_.Agent(AGENT_OPTIONS), https: new external_node_https_.Agent(AGENT_OPTIONS) };
+    tunnels = new Map();
+    agentFor(url, proxy) {
+        const tls = url.protocol === 'https:';
+        if (!proxy)
+            return tls ? this.direct.https : this.direct.http;
+        const key = `${tls ? 'https' : 'http'} ${proxy}`;
+        let agent = this.tunnels.get(key);
+        if (!agent) {
+            agent = tunnelAgent(new URL(proxy), tls);
+            this.tunnels.set(key, agent);
+        }
+        return agent;
+    }
+    /**
+     * One exchange: resolves with the answer as soon as its headers arrive (the body is the
+     * caller's to read or discard), even when the server answers before the request body is sent
+     * in full (a 413 from a front proxy).
+     */
+    exchange(req, proxy) {
+        const headers = { ...req.headers };
+        const body = req.body;
+        const has = (name) => Object.keys(headers).some((k) => k.toLowerCase() === name);
+        if ((typeof body === 'string' || Buffer.isBuffer(body)) && !has('content-length')) {
+            headers['content-length'] = Buffer.byteLength(body);
+        }
+        else if (body === undefined && /^(POST|PUT|PATCH)$/i.test(req.method) && !has('content-length')) {
+            // an empty body is said, not sent as an empty chunked stream
+            headers['content-length'] = 0;
+        }
+        return new Promise((resolve, reject) => {
+            let answered = false;
+            const send = req.url.protocol === 'https:' ? external_node_https_.request : external_node_http_.request;
+            const r = send(req.url, { method: req.method, headers, agent: this.agentFor(req.url, proxy) });
+            r.setTimeout(IDLE_TIMEOUT_MS, () => r.destroy(new NetworkError('ETIMEDOUT', `no answer from ${req.url.host} for ${IDLE_TIMEOUT_MS / 1000} s`)));
+            r.on('socket', (socket) => {
+                if (!socket.connecting)
+                    return;
+                const timer = setTimeout(() => r.destroy(new NetworkError('ETIMEDOUT', `no connection to ${req.url.host} in ${CONNECT_TIMEOUT_MS / 1000} s`)), CONNECT_TIMEOUT_MS);
+                const clear = () => clearTimeout(timer);
+                socket.once('connect', clear);
+                socket.once('close', clear);
+            });
+            r.on('response', (res) => {
+                answered = true;
+                if (body instanceof external_node_stream_.Readable && !body.readableEnded) {
+                    // an early answer: the rest of the request body is not wanted any more, and the
+                    // connection, left in the middle of a request, is closed once the answer is read
+                    body.unpipe(r);
+                    res.once('close', () => r.destroy());
+                }
+                resolve(res);
+            });
+            r.on('error', (err) => {
+                // after the answer, a broken pipe of the unsent body is no news
+                if (!answered)
+                    reject(err);
+            });
+            if (body instanceof external_node_stream_.Readable) {
+                body.on('error', (err) => r.destroy(err));
+                body.pipe(r);
+            }
+            else {
+                r.end(body);
+            }
+        });
+    }
+    close() {
+        this.direct.http.destroy();
+        this.direct.https.destroy();
+        for (const agent of this.tunnels.values())
+            agent.destroy();
+        this.tunnels.clear();
+    }
+}
+/** Reads and drops what is left of a body, up to `max` bytes; past that the connection is closed. */
+async function discardBody(body, max = 256 * 1024) {
+    let size = 0;
+    for await (const chunk of body) {
+        size += chunk.length;
+        if (size > max) {
+            body.destroy();
+            return;
+        }
+    }
+}
+
 ;// CONCATENATED MODULE: ./shared/src/oci/transport.ts
 
 
-
-
-
-
-// undici's index gives every dispatcher its API methods; these two are the ones used here
-// (request for every exchange, connect for the CONNECT tunnel of a proxy)
-Object.assign((dispatcher_default()).prototype, { request: (api_request_default()), connect: (api_connect_default()) });
 /** A registry call that failed: what was done, to which reference, the HTTP status and the registry's error code. */
 class RegistryError extends errors/* OperationError */.OK {
     status;
@@ -568,6 +734,7 @@ const RETRYABLE_CODES = new Set([
     'EAI_AGAIN',
     'ENETUNREACH',
     'EHOSTUNREACH',
+    // the same failures as Node's own fetch reports them (in the cause of 'fetch failed')
     'UND_ERR_SOCKET',
     'UND_ERR_CLOSED',
     'UND_ERR_CONNECT_TIMEOUT',
@@ -726,8 +893,7 @@ function proxyFor(url, env = process.env) {
 }
 const sleepReal = (ms) => new Promise((r) => setTimeout(r, ms));
 class Transport {
-    agent;
-    proxies = new Map();
+    agents = new HttpAgents();
     env;
     userAgent;
     retry;
@@ -745,41 +911,16 @@ class Transport {
         this.retryAfterCapMs = options.retryAfterCapMs ?? 60_000;
         this.logger = options.logger;
         this.sleep = options.sleep ?? sleepReal;
-        this.agent = new (agent_default())({
-            keepAliveTimeout: 30_000,
-            connections: 16,
-            headersTimeout: 300_000,
-            bodyTimeout: 300_000,
-            connect: { timeout: 30_000 },
-        });
     }
     requestCount() {
         return this.count;
     }
-    dispatcherFor(url) {
-        const proxy = proxyFor(url, this.env);
-        if (!proxy)
-            return this.agent;
-        let agent = this.proxies.get(proxy);
-        if (!agent) {
-            agent = new (proxy_agent_default())({ uri: proxy, keepAliveTimeout: 30_000, headersTimeout: 300_000, bodyTimeout: 300_000 });
-            this.proxies.set(proxy, agent);
-        }
-        return agent;
-    }
-    /** One HTTP exchange, no retry, no redirect following. The caller consumes or dumps the body. */
+    /** One HTTP exchange, no retry, no redirect following. The caller consumes or discards the body. */
     async send(req) {
         this.count++;
         const headers = { 'user-agent': this.userAgent, ...(req.headers ?? {}) };
-        const url = new URL(req.url);
-        const res = await this.dispatcherFor(req.url).request({
-            origin: url.origin,
-            path: `${url.pathname}${url.search}`,
-            method: req.method,
-            headers,
-            body: req.body ?? null,
-        });
-        return { status: res.statusCode, headers: res.headers, body: res.body, url: req.url };
+        const res = await this.agents.exchange({ method: req.method, url: new URL(req.url), headers, body: req.body }, proxyFor(req.url, this.env));
+        return { status: res.statusCode ?? 0, headers: res.headers, body: res, url: req.url };
     }
     /**
      * Runs `attempt` until it succeeds, a non-retryable error comes, or the retries are spent.
@@ -811,7 +952,7 @@ class Transport {
         throw new RetryableStatusError(res.status, res.headers, text, parseRetryAfter(header(res.headers, 'retry-after')));
     }
     async close() {
-        await Promise.all([this.agent.close(), ...[...this.proxies.values()].map((p) => p.close())]);
+        this.agents.close();
     }
 }
 /** A network error in a few words, without anything a server sent. */
@@ -1372,6 +1513,7 @@ var oci_reference = __webpack_require__(4704);
 
 
 
+
 function stringRecord(value) {
     if (!value || typeof value !== 'object' || Array.isArray(value))
         return undefined;
@@ -1463,7 +1605,7 @@ function withQuery(location, name, value) {
 }
 async function dump(res) {
     try {
-        await res.body.dump();
+        await discardBody(res.body);
     }
     catch {
         // the connection is dropped instead of reused; nothing else to do

@@ -1,30 +1,325 @@
-export const id = 54;
-export const ids = [54];
+export const id = 785;
+export const ids = [785];
 export const modules = {
 
-/***/ 54:
+/***/ 6785:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
-// ESM COMPAT FLAG
-__webpack_require__.r(__webpack_exports__);
 
 // EXPORTS
 __webpack_require__.d(__webpack_exports__, {
-  verifyLogin: () => (/* binding */ verifyLogin)
+  RegistryClient: () => (/* binding */ RegistryClient)
 });
 
-// EXTERNAL MODULE: ./shared/src/errors.ts
-var errors = __webpack_require__(3904);
+// UNUSED EXPORTS: RegistryError, formatPlatform, indexManifests, parseOciError, toDescriptor
+
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __webpack_require__(7075);
 // EXTERNAL MODULE: external "node:child_process"
 var external_node_child_process_ = __webpack_require__(1421);
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __webpack_require__(1455);
-// EXTERNAL MODULE: ./shared/src/registries/docker-config.ts
-var docker_config = __webpack_require__(4378);
-// EXTERNAL MODULE: ./shared/src/registries/hosts.ts
-var hosts = __webpack_require__(4052);
+// EXTERNAL MODULE: ./shared/src/errors.ts
+var errors = __webpack_require__(3904);
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __webpack_require__(7598);
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __webpack_require__(8161);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __webpack_require__(6760);
+;// CONCATENATED MODULE: ./shared/src/registries/docker-config.ts
+// The docker CLI's config.json: where it lives, writing credentials into it atomically while
+// leaving every other entry alone, and undoing exactly that write later. Docker, buildx,
+// buildah, skopeo and our own registry client all read this file, so one login serves them all.
+//
+// Undo without secrets in step state: before writing, the original bytes and the entries we
+// replace go to a backup file (mode 0600) in a private temporary directory; state only needs
+// the returned LoginRecord (paths and key names).
+
+
+
+
+
+/** `config-dir` input, else DOCKER_CONFIG, else ~/.docker (the docker CLI's own order). */
+function resolveConfigDir(configDir, env = process.env) {
+    if (configDir)
+        return configDir.replace(/^~(?=$|\/)/, (0,external_node_os_.homedir)());
+    if (env.DOCKER_CONFIG)
+        return env.DOCKER_CONFIG;
+    return (0,external_node_path_.join)(env.HOME || (0,external_node_os_.homedir)(), '.docker');
+}
+function configFilePath(configDir) {
+    return join(configDir, 'config.json');
+}
+function encodeAuth(username, password) {
+    return Buffer.from(`${username}:${password}`, 'utf8').toString('base64');
+}
+/** The auths entry the docker CLI writes for a basic login. */
+function authEntry(username, password) {
+    return { auth: encodeAuth(username, password) };
+}
+async function readIfExists(file) {
+    try {
+        return await readFile(file);
+    }
+    catch (err) {
+        if (err.code === 'ENOENT')
+            return undefined;
+        throw new OperationError(`reading the docker config ${file}`, err.message, { cause: err });
+    }
+}
+function parseConfig(bytes, file) {
+    if (!bytes || bytes.toString('utf8').trim() === '')
+        return {};
+    try {
+        const value = JSON.parse(bytes.toString('utf8'));
+        if (value === null || typeof value !== 'object' || Array.isArray(value))
+            throw new Error('not a JSON object');
+        return value;
+    }
+    catch (err) {
+        // The parser's message may quote file content, which can hold credentials.
+        const why = err instanceof SyntaxError ? 'it is not valid JSON' : err.message;
+        throw new errors/* OperationError */.OK(`reading the docker config ${file}`, `${why}; fix or remove the file`);
+    }
+}
+async function readConfig(configDir) {
+    const file = configFilePath(configDir);
+    return parseConfig(await readIfExists(file), file);
+}
+/** Tab-indented like the docker CLI, so the file looks as if `docker login` had written it. */
+function serializeConfig(config) {
+    return Buffer.from(JSON.stringify(config, null, '\t'), 'utf8');
+}
+/**
+ * Writes through a temporary file in the same directory and a rename, so a reader sees the old
+ * or the new file, never half of one. The file is created 0600 (it holds credentials).
+ */
+async function writeFileAtomic(file, bytes, mode = 0o600) {
+    await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+    const temp = join(dirname(file), `.${randomBytes(6).toString('hex')}.tmp`);
+    try {
+        const handle = await open(temp, 'wx', mode);
+        try {
+            await handle.writeFile(bytes);
+            await handle.sync();
+        }
+        finally {
+            await handle.close();
+        }
+        await chmod(temp, mode);
+        await rename(temp, file);
+    }
+    catch (err) {
+        await rm(temp, { force: true });
+        throw new OperationError(`writing ${file}`, err.message, { cause: err });
+    }
+}
+function sha256(bytes) {
+    return createHash('sha256').update(bytes).digest('hex');
+}
+function sameEntry(a, b) {
+    return JSON.stringify(sortKeys(a)) === JSON.stringify(sortKeys(b));
+}
+function sortKeys(value) {
+    if (Array.isArray(value))
+        return value.map(sortKeys);
+    if (value && typeof value === 'object') {
+        return Object.fromEntries(Object.keys(value)
+            .sort()
+            .map((k) => [k, sortKeys(value[k])]));
+    }
+    return value;
+}
+/**
+ * Merges the logins into config.json: our keys are set, everything else stays as it was. Returns
+ * what `undoLogins` needs. The previous content is kept in a 0600 backup file, never returned.
+ */
+async function writeLogins(options) {
+    const configFile = configFilePath(options.configDir);
+    const original = await readIfExists(configFile);
+    const config = parseConfig(original, configFile);
+    let originalMode = null;
+    if (original)
+        originalMode = (await stat(configFile)).mode & 0o7777;
+    const auths = { ...(config.auths ?? {}) };
+    const previous = {};
+    const ours = {};
+    for (const login of options.logins) {
+        if (!(login.key in previous))
+            previous[login.key] = config.auths?.[login.key] ?? null;
+        const entry = authEntry(login.username, login.password);
+        auths[login.key] = entry;
+        ours[login.key] = entry;
+    }
+    const written = serializeConfig({ ...config, auths });
+    await mkdir(options.backupDir, { recursive: true });
+    const backupFolder = await mkdtemp(join(options.backupDir, 'registry-login-'));
+    await chmod(backupFolder, 0o700);
+    const backupFile = join(backupFolder, 'backup.json');
+    const backup = {
+        version: 1,
+        configFile,
+        original: original ? original.toString('base64') : null,
+        originalMode,
+        writtenSha256: sha256(written),
+        previous,
+        ours,
+    };
+    await writeFileAtomic(backupFile, Buffer.from(JSON.stringify(backup)), 0o600);
+    await writeFileAtomic(configFile, written, 0o600);
+    return { configFile, backupFile, keys: Object.keys(ours) };
+}
+/**
+ * Undoes `writeLogins`. When the file is still exactly what we wrote, the original bytes (and
+ * mode) come back, or the file goes when there was none. When another step changed the file in
+ * between, only our keys are undone and its changes stay.
+ */
+async function undoLogins(record) {
+    const backupBytes = await readIfExists(record.backupFile);
+    if (!backupBytes) {
+        throw new OperationError(`restoring the docker config ${record.configFile}`, `the backup ${record.backupFile} is gone, so the credentials written by the main step were left in place`);
+    }
+    const backup = JSON.parse(backupBytes.toString('utf8'));
+    const result = { restoredExactly: false, restored: [], removed: [], keptChangedByOthers: [] };
+    const current = await readIfExists(record.configFile);
+    if (current && sha256(current) === backup.writtenSha256) {
+        if (backup.original === null) {
+            await unlink(record.configFile);
+        }
+        else {
+            await writeFileAtomic(record.configFile, Buffer.from(backup.original, 'base64'), backup.originalMode ?? 0o600);
+        }
+        result.restoredExactly = true;
+        for (const key of record.keys)
+            (backup.previous[key] ? result.restored : result.removed).push(key);
+    }
+    else if (current) {
+        const config = parseConfig(current, record.configFile);
+        const auths = { ...(config.auths ?? {}) };
+        for (const key of record.keys) {
+            if (!(key in auths) || !sameEntry(auths[key], backup.ours[key])) {
+                if (key in auths)
+                    result.keptChangedByOthers.push(key);
+                continue;
+            }
+            const before = backup.previous[key];
+            if (before) {
+                auths[key] = before;
+                result.restored.push(key);
+            }
+            else {
+                delete auths[key];
+                result.removed.push(key);
+            }
+        }
+        if (result.restored.length + result.removed.length > 0) {
+            await writeFileAtomic(record.configFile, serializeConfig({ ...config, auths }), 0o600);
+        }
+    }
+    await rm(dirname(record.backupFile), { recursive: true, force: true });
+    return result;
+}
+/**
+ * A Kubernetes `.dockerconfigjson` document (the data of a `kubernetes.io/dockerconfigjson`
+ * image pull secret) for the logins, written 0600 to `file`.
+ */
+async function writeDockerConfigJson(file, logins) {
+    const auths = {};
+    for (const l of logins) {
+        auths[l.key] = { username: l.username, password: l.password, auth: encodeAuth(l.username, l.password) };
+    }
+    await writeFileAtomic(file, Buffer.from(JSON.stringify({ auths })), 0o600);
+}
+/** Why the docker CLI may not use an `auths` entry for this key: a credential helper or store takes precedence. */
+function credentialOverride(config, key) {
+    const helper = config.credHelpers?.[key];
+    if (helper)
+        return `credHelpers maps ${key} to docker-credential-${helper}`;
+    if (config.credsStore)
+        return `credsStore is set to docker-credential-${config.credsStore}`;
+    return undefined;
+}
+
+;// CONCATENATED MODULE: ./shared/src/registries/hosts.ts
+// Registry hosts: normalising what users type as a registry, telling which cloud or service
+// runs it from the host name alone, and the key the docker CLI files its credentials under.
+
+const PROVIDERS = (/* unused pure expression or super */ null && (['basic', 'ghcr', 'dockerhub', 'ecr', 'ecr-public', 'gar', 'acr']));
+/** The key the docker CLI uses for Docker Hub in config.json `auths`. */
+const DOCKER_HUB_CONFIG_KEY = 'https://index.docker.io/v1/';
+const DOCKER_HUB_ALIASES = new Set([
+    '',
+    'docker.io',
+    'index.docker.io',
+    'registry-1.docker.io',
+    'registry.hub.docker.com',
+    'hub.docker.com',
+]);
+/**
+ * `https://ghcr.io/`, `GHCR.IO`, `ghcr.io/owner` → `ghcr.io`; every Docker Hub spelling (and
+ * empty) → `docker.io`. Only the host[:port] is kept; a path is dropped, as `docker login` does.
+ */
+function normalizeRegistry(text, input = 'registry') {
+    let value = (text ?? '').trim();
+    if (value === 'https://index.docker.io/v1/' || value === 'https://index.docker.io/v1')
+        return 'docker.io';
+    value = value.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '');
+    const host = (value.split('/')[0] ?? '').toLowerCase();
+    if (DOCKER_HUB_ALIASES.has(host))
+        return 'docker.io';
+    if (!/^(\[[0-9a-f:.]+\]|[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*)(:\d{1,5})?$/.test(host)) {
+        throw new ConfigurationError(`'${text}' is not a registry host (expected a host name with an optional port, such as ghcr.io, 123456789012.dkr.ecr.eu-west-1.amazonaws.com or 127.0.0.1:5000)`, input);
+    }
+    return host;
+}
+/** The key under which the docker CLI (and every tool reading its config) looks the registry up. */
+function dockerConfigKey(registry) {
+    return registry === 'docker.io' ? DOCKER_HUB_CONFIG_KEY : registry;
+}
+// Private ECR: <account>.dkr.ecr[-fips].<region>.<partition suffix>, and the dual-stack
+// <account>.dkr-ecr[-fips].<region>.on.aws.
+const ECR_HOST = /^(\d{12})\.(dkr\.ecr|dkr-ecr)(-fips)?\.([a-z]{2}(?:-[a-z]+)+-\d+)\.(amazonaws\.com(?:\.cn)?|on\.aws|c2s\.ic\.gov|sc2s\.sgov\.gov|cloud\.adc-e\.uk|csp\.hci\.ic\.gov)$/;
+function parseEcrHost(registry) {
+    const m = ECR_HOST.exec(registry);
+    if (!m)
+        return undefined;
+    return { accountId: m[1], fips: Boolean(m[3]), region: m[4], dnsSuffix: m[5] };
+}
+function ecrHost(accountId, region, options = {}) {
+    const suffix = region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
+    return `${accountId}.dkr.ecr${options.fips ? '-fips' : ''}.${region}.${suffix}`;
+}
+const ECR_PUBLIC_HOST = 'public.ecr.aws';
+/** The provider a registry host belongs to; any other host is a plain v2 registry (`basic`). */
+function detectProvider(registry) {
+    const host = registry.replace(/:\d+$/, '');
+    if (registry === 'docker.io')
+        return 'dockerhub';
+    if (host === 'ghcr.io')
+        return 'ghcr';
+    if (host === ECR_PUBLIC_HOST)
+        return 'ecr-public';
+    if (parseEcrHost(host))
+        return 'ecr';
+    if (host === 'gcr.io' || host.endsWith('.gcr.io') || host.endsWith('-docker.pkg.dev'))
+        return 'gar';
+    if (host.endsWith('.azurecr.io') || host.endsWith('.azurecr.cn') || host.endsWith('.azurecr.us'))
+        return 'acr';
+    return 'basic';
+}
+/** True for hosts on the loopback interface, which registries and docker reach over plain HTTP. */
+function isLoopbackHost(registry) {
+    const host = registry.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+    return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+/** The base URL of a registry's HTTP API: plain HTTP on loopback, HTTPS elsewhere. */
+function registryBaseUrl(registry) {
+    if (registry === 'docker.io')
+        return 'https://registry-1.docker.io';
+    return `${isLoopbackHost(registry) ? 'http' : 'https'}://${registry}`;
+}
+
 ;// CONCATENATED MODULE: ./shared/src/oci/credentials.ts
 // Where the registry client gets credentials: explicit ones handed over by an action, and the
 // docker CLI's config.json (what registry-login and `docker login` write), including credential
@@ -104,7 +399,7 @@ function entryCredential(entry) {
 /** The `auths` entry for a registry, whatever spelling (scheme, path, case) its key uses. */
 function findAuthEntry(config, registry) {
     const auths = config.auths ?? {};
-    const exact = auths[(0,hosts/* dockerConfigKey */.Y4)(registry)] ?? auths[registry];
+    const exact = auths[dockerConfigKey(registry)] ?? auths[registry];
     if (exact)
         return exact;
     const wanted = configKeyHost(registry);
@@ -188,7 +483,7 @@ function dockerConfigCredentials(options = {}) {
     const answers = new Map();
     const load = () => {
         config ??= (async () => {
-            const file = `${(0,docker_config/* resolveConfigDir */.wF)(options.configDir, env)}/config.json`;
+            const file = `${resolveConfigDir(options.configDir, env)}/config.json`;
             let bytes;
             try {
                 bytes = await (0,promises_.readFile)(file);
@@ -198,7 +493,7 @@ function dockerConfigCredentials(options = {}) {
                     throw new errors/* OperationError */.OK(`reading the docker config ${file}`, err.message);
                 }
             }
-            return (0,docker_config/* parseConfig */.o4)(bytes, file);
+            return parseConfig(bytes, file);
         })();
         return config;
     };
@@ -209,7 +504,7 @@ function dockerConfigCredentials(options = {}) {
                 const cfg = await load();
                 const helper = helperFor(cfg, registry);
                 if (helper) {
-                    const serverUrl = registry === 'docker.io' ? hosts/* DOCKER_HUB_CONFIG_KEY */.Mj : registry;
+                    const serverUrl = registry === 'docker.io' ? DOCKER_HUB_CONFIG_KEY : registry;
                     const fromHelper = await runCredentialHelper(helper, serverUrl, env);
                     if (hasSecret(fromHelper))
                         return fromHelper;
@@ -222,31 +517,197 @@ function dockerConfigCredentials(options = {}) {
     };
 }
 
-// EXTERNAL MODULE: ./node_modules/undici/lib/api/api-connect.js
-var api_connect = __webpack_require__(4660);
-var api_connect_default = /*#__PURE__*/__webpack_require__.n(api_connect);
-// EXTERNAL MODULE: ./node_modules/undici/lib/api/api-request.js
-var api_request = __webpack_require__(4043);
-var api_request_default = /*#__PURE__*/__webpack_require__.n(api_request);
-// EXTERNAL MODULE: ./node_modules/undici/lib/dispatcher/agent.js
-var agent = __webpack_require__(7405);
-var agent_default = /*#__PURE__*/__webpack_require__.n(agent);
-// EXTERNAL MODULE: ./node_modules/undici/lib/dispatcher/dispatcher.js
-var dispatcher = __webpack_require__(883);
-var dispatcher_default = /*#__PURE__*/__webpack_require__.n(dispatcher);
-// EXTERNAL MODULE: ./node_modules/undici/lib/dispatcher/proxy-agent.js
-var proxy_agent = __webpack_require__(6672);
-var proxy_agent_default = /*#__PURE__*/__webpack_require__.n(proxy_agent);
+// EXTERNAL MODULE: external "node:http"
+var external_node_http_ = __webpack_require__(7067);
+// EXTERNAL MODULE: external "node:https"
+var external_node_https_ = __webpack_require__(4708);
+// EXTERNAL MODULE: external "node:tls"
+var external_node_tls_ = __webpack_require__(1692);
+;// CONCATENATED MODULE: ./shared/src/oci/http.ts
+// HTTP/1.1 exchanges on Node's own http and https modules: kept-alive agents per scheme, a
+// CONNECT tunnel through a proxy (for http and https targets alike, the proxy sees only the
+// host and port), a connect timeout and an idle timeout. Nothing is followed or retried here,
+// and a streamed request body is never buffered.
+
+
+
+
+/** How long a TCP (and TLS) connection may take to open */
+const CONNECT_TIMEOUT_MS = 30_000;
+/** How long a connection may stay silent while an answer or a body is awaited */
+const IDLE_TIMEOUT_MS = 300_000;
+/** Kept-alive connections, at most 16 per host; an idle one is closed after 30 s */
+const AGENT_OPTIONS = { keepAlive: true, maxSockets: 16, maxFreeSockets: 16, timeout: 30_000 };
+/** A network failure with the code the retry logic reads (ETIMEDOUT, ECONNRESET...). */
+class NetworkError extends Error {
+    code;
+    constructor(code, message) {
+        super(message);
+        this.name = 'NetworkError';
+        this.code = code;
+    }
+}
+/** `Basic` credentials of a proxy URL (`http://user:pass@proxy:3128`), if it has any. */
+function proxyAuthorization(proxy) {
+    if (!proxy.username && !proxy.password)
+        return undefined;
+    const credentials = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
+    return `Basic ${Buffer.from(credentials).toString('base64')}`;
+}
+/**
+ * Opens a tunnel to host:port through the proxy with CONNECT, then (for https) TLS inside it.
+ * Calls back once with the socket to speak HTTP on, or the reason it could not be opened.
+ */
+function openTunnel(proxy, target, callback) {
+    let done = false;
+    const finish = (err, stream) => {
+        if (done)
+            return;
+        done = true;
+        callback(err, stream);
+    };
+    const authority = `${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`;
+    const headers = { host: authority };
+    const auth = proxyAuthorization(proxy);
+    if (auth)
+        headers['proxy-authorization'] = auth;
+    const connect = (proxy.protocol === 'https:' ? external_node_https_.request : external_node_http_.request)({
+        host: proxy.hostname.replace(/^\[|\]$/g, ''),
+        port: proxy.port || (proxy.protocol === 'https:' ? 443 : 80),
+        method: 'CONNECT',
+        path: authority,
+        headers,
+        agent: false,
+        timeout: CONNECT_TIMEOUT_MS,
+    });
+    connect.on('timeout', () => connect.destroy(new NetworkError('ETIMEDOUT', `the proxy did not open a tunnel to ${authority} in time`)));
+    connect.on('error', (err) => finish(err));
+    connect.on('connect', (res, socket) => {
+        connect.setTimeout(0);
+        if (res.statusCode !== 200) {
+            socket.destroy();
+            // 407 and the like are answers, not transient failures: no retryable code
+            finish(new Error(`the proxy refused the tunnel to ${authority} (HTTP ${res.statusCode})`));
+            return;
+        }
+        if (!target.tls) {
+            finish(null, socket);
+            return;
+        }
+        const secure = (0,external_node_tls_.connect)({ socket, servername: target.servername ?? target.host });
+        secure.once('secureConnect', () => finish(null, secure));
+        secure.once('error', (err) => finish(err));
+    });
+    connect.end();
+}
+/** An agent whose connections are CONNECT tunnels through `proxy`. */
+function tunnelAgent(proxy, tls) {
+    const Base = tls ? external_node_https_.Agent : external_node_http_.Agent;
+    const agent = new Base(AGENT_OPTIONS);
+    agent.createConnection = (options, callback) => {
+        const host = String(options.host ?? options.hostname ?? 'localhost').replace(/^\[|\]$/g, '');
+        const port = Number(options.port) || (tls ? 443 : 80);
+        const servername = options.servername;
+        openTunnel(proxy, { host, port, tls, servername }, (err, stream) => {
+            if (callback)
+                callback(err, stream);
+        });
+        return undefined;
+    };
+    return agent;
+}
+/** Agents for direct and tunnelled traffic, kept alive between exchanges; `close` ends them all. */
+class HttpAgents {
+    direct = { http: new external_node_http_.Agent(AGENT_OPTIONS), https: new external_node_https_.Agent(AGENT_OPTIONS) };
+    tunnels = new Map();
+    agentFor(url, proxy) {
+        const tls = url.protocol === 'https:';
+        if (!proxy)
+            return tls ? this.direct.https : this.direct.http;
+        const key = `${tls ? 'https' : 'http'} ${proxy}`;
+        let agent = this.tunnels.get(key);
+        if (!agent) {
+            agent = tunnelAgent(new URL(proxy), tls);
+            this.tunnels.set(key, agent);
+        }
+        return agent;
+    }
+    /**
+     * One exchange: resolves with the answer as soon as its headers arrive (the body is the
+     * caller's to read or discard), even when the server answers before the request body is sent
+     * in full (a 413 from a front proxy).
+     */
+    exchange(req, proxy) {
+        const headers = { ...req.headers };
+        const body = req.body;
+        const has = (name) => Object.keys(headers).some((k) => k.toLowerCase() === name);
+        if ((typeof body === 'string' || Buffer.isBuffer(body)) && !has('content-length')) {
+            headers['content-length'] = Buffer.byteLength(body);
+        }
+        else if (body === undefined && /^(POST|PUT|PATCH)$/i.test(req.method) && !has('content-length')) {
+            // an empty body is said, not sent as an empty chunked stream
+            headers['content-length'] = 0;
+        }
+        return new Promise((resolve, reject) => {
+            let answered = false;
+            const send = req.url.protocol === 'https:' ? external_node_https_.request : external_node_http_.request;
+            const r = send(req.url, { method: req.method, headers, agent: this.agentFor(req.url, proxy) });
+            r.setTimeout(IDLE_TIMEOUT_MS, () => r.destroy(new NetworkError('ETIMEDOUT', `no answer from ${req.url.host} for ${IDLE_TIMEOUT_MS / 1000} s`)));
+            r.on('socket', (socket) => {
+                if (!socket.connecting)
+                    return;
+                const timer = setTimeout(() => r.destroy(new NetworkError('ETIMEDOUT', `no connection to ${req.url.host} in ${CONNECT_TIMEOUT_MS / 1000} s`)), CONNECT_TIMEOUT_MS);
+                const clear = () => clearTimeout(timer);
+                socket.once('connect', clear);
+                socket.once('close', clear);
+            });
+            r.on('response', (res) => {
+                answered = true;
+                if (body instanceof external_node_stream_.Readable && !body.readableEnded) {
+                    // an early answer: the rest of the request body is not wanted any more, and the
+                    // connection, left in the middle of a request, is closed once the answer is read
+                    body.unpipe(r);
+                    res.once('close', () => r.destroy());
+                }
+                resolve(res);
+            });
+            r.on('error', (err) => {
+                // after the answer, a broken pipe of the unsent body is no news
+                if (!answered)
+                    reject(err);
+            });
+            if (body instanceof external_node_stream_.Readable) {
+                body.on('error', (err) => r.destroy(err));
+                body.pipe(r);
+            }
+            else {
+                r.end(body);
+            }
+        });
+    }
+    close() {
+        this.direct.http.destroy();
+        this.direct.https.destroy();
+        for (const agent of this.tunnels.values())
+            agent.destroy();
+        this.tunnels.clear();
+    }
+}
+/** Reads and drops what is left of a body, up to `max` bytes; past that the connection is closed. */
+async function discardBody(body, max = 256 * 1024) {
+    let size = 0;
+    for await (const chunk of body) {
+        size += chunk.length;
+        if (size > max) {
+            body.destroy();
+            return;
+        }
+    }
+}
+
 ;// CONCATENATED MODULE: ./shared/src/oci/transport.ts
 
 
-
-
-
-
-// undici's index gives every dispatcher its API methods; these two are the ones used here
-// (request for every exchange, connect for the CONNECT tunnel of a proxy)
-Object.assign((dispatcher_default()).prototype, { request: (api_request_default()), connect: (api_connect_default()) });
 /** A registry call that failed: what was done, to which reference, the HTTP status and the registry's error code. */
 class RegistryError extends errors/* OperationError */.OK {
     status;
@@ -273,6 +734,7 @@ const RETRYABLE_CODES = new Set([
     'EAI_AGAIN',
     'ENETUNREACH',
     'EHOSTUNREACH',
+    // the same failures as Node's own fetch reports them (in the cause of 'fetch failed')
     'UND_ERR_SOCKET',
     'UND_ERR_CLOSED',
     'UND_ERR_CONNECT_TIMEOUT',
@@ -431,8 +893,7 @@ function proxyFor(url, env = process.env) {
 }
 const sleepReal = (ms) => new Promise((r) => setTimeout(r, ms));
 class Transport {
-    agent;
-    proxies = new Map();
+    agents = new HttpAgents();
     env;
     userAgent;
     retry;
@@ -450,41 +911,16 @@ class Transport {
         this.retryAfterCapMs = options.retryAfterCapMs ?? 60_000;
         this.logger = options.logger;
         this.sleep = options.sleep ?? sleepReal;
-        this.agent = new (agent_default())({
-            keepAliveTimeout: 30_000,
-            connections: 16,
-            headersTimeout: 300_000,
-            bodyTimeout: 300_000,
-            connect: { timeout: 30_000 },
-        });
     }
     requestCount() {
         return this.count;
     }
-    dispatcherFor(url) {
-        const proxy = proxyFor(url, this.env);
-        if (!proxy)
-            return this.agent;
-        let agent = this.proxies.get(proxy);
-        if (!agent) {
-            agent = new (proxy_agent_default())({ uri: proxy, keepAliveTimeout: 30_000, headersTimeout: 300_000, bodyTimeout: 300_000 });
-            this.proxies.set(proxy, agent);
-        }
-        return agent;
-    }
-    /** One HTTP exchange, no retry, no redirect following. The caller consumes or dumps the body. */
+    /** One HTTP exchange, no retry, no redirect following. The caller consumes or discards the body. */
     async send(req) {
         this.count++;
         const headers = { 'user-agent': this.userAgent, ...(req.headers ?? {}) };
-        const url = new URL(req.url);
-        const res = await this.dispatcherFor(req.url).request({
-            origin: url.origin,
-            path: `${url.pathname}${url.search}`,
-            method: req.method,
-            headers,
-            body: req.body ?? null,
-        });
-        return { status: res.statusCode, headers: res.headers, body: res.body, url: req.url };
+        const res = await this.agents.exchange({ method: req.method, url: new URL(req.url), headers, body: req.body }, proxyFor(req.url, this.env));
+        return { status: res.statusCode ?? 0, headers: res.headers, body: res, url: req.url };
     }
     /**
      * Runs `attempt` until it succeeds, a non-retryable error comes, or the retries are spent.
@@ -516,7 +952,7 @@ class Transport {
         throw new RetryableStatusError(res.status, res.headers, text, parseRetryAfter(header(res.headers, 'retry-after')));
     }
     async close() {
-        await Promise.all([this.agent.close(), ...[...this.proxies.values()].map((p) => p.close())]);
+        this.agents.close();
     }
 }
 /** A network error in a few words, without anything a server sent. */
@@ -900,8 +1336,6 @@ class Authenticator {
     }
 }
 
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __webpack_require__(7598);
 ;// CONCATENATED MODULE: ./shared/src/oci/digest.ts
 // Content digests: computing them for bytes and streams, and checking a stream against the
 // digest it should have while it passes through, so nothing unverified is taken for a blob.
@@ -1064,172 +1498,14 @@ function bareMediaType(mt) {
     return bare(mt);
 }
 
-;// CONCATENATED MODULE: ./shared/src/oci/reference.ts
-// Image references as users write them (`nginx`, `ghcr.io/o/app:v1`, `127.0.0.1:5000/a@sha256:…`)
-// parsed and normalised by the Docker reference grammar (distribution/reference): Docker Hub
-// defaults, host detection, lower-case repositories, the 255-character name limit, tag and
-// digest grammar. Errors quote the text and say which rule it breaks.
-
-const DOCKER_HUB = 'docker.io';
-const DOCKER_HUB_ALIASES = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io']);
-const NAME_TOTAL_LENGTH_MAX = 255;
-// domain-component := [a-zA-Z0-9] | [a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]
-const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
-const IPV6 = '\\[(?:[a-fA-F0-9:]+)\\]';
-const HOST = `(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|${IPV6})`;
-const DOMAIN_RE = new RegExp(`^${HOST}(?::[0-9]+)?$`);
-// path-component := alpha-numeric [separator alpha-numeric]*; separator := [_.] | __ | -+
-const PATH_COMPONENT_RE = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
-const TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-// digest := algorithm ":" encoded; algorithm components joined by [+._-]
-const DIGEST_FORM_RE = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
-const DIGEST_HEX = { sha256: 64, sha512: 128 };
-const ANCHORED_HEX64 = /^[a-f0-9]{64}$/;
-function isValidTag(tag) {
-    return TAG_RE.test(tag);
-}
-/** `sha256:` + 64 lower-case hex, or `sha512:` + 128. */
-function isDigest(text) {
-    return digestProblem(text) === undefined;
-}
-/** Why the text is not a digest we accept, or undefined when it is one. */
-function digestProblem(text) {
-    if (!DIGEST_FORM_RE.test(text))
-        return `'${text}' is not a digest (expected sha256:<64 hex digits>)`;
-    const colon = text.indexOf(':');
-    const algorithm = text.slice(0, colon);
-    const encoded = text.slice(colon + 1);
-    const length = DIGEST_HEX[algorithm];
-    if (length === undefined) {
-        return `digest algorithm '${algorithm}' is not supported (sha256 and sha512 are)`;
-    }
-    if (!/^[a-f0-9]+$/.test(encoded))
-        return `a ${algorithm} digest is lower-case hexadecimal`;
-    if (encoded.length !== length) {
-        return `a ${algorithm} digest has ${length} hex digits, '${text}' has ${encoded.length}`;
-    }
-    return undefined;
-}
-/** Docker Hub's API host for 'docker.io'; every other registry is its own API host. */
-function registryApiHost(registry) {
-    return registry === DOCKER_HUB ? 'registry-1.docker.io' : registry;
-}
-/** 'host/repo' */
-function repositoryName(ref) {
-    return `${ref.registry}/${ref.repository}`;
-}
-/**
- * `host/repo[:tag][@digest]`. With `familiar`, Docker Hub names are shortened the way the docker
- * CLI shows them (`docker.io/library/nginx` → `nginx`, `docker.io/o/app` → `o/app`).
- */
-function formatReference(ref, options = {}) {
-    let name = repositoryName(ref);
-    if (options.familiar && ref.registry === DOCKER_HUB) {
-        name =
-            ref.repository.startsWith('library/') && ref.repository.split('/').length === 2
-                ? ref.repository.slice('library/'.length)
-                : ref.repository;
-    }
-    return `${name}${ref.tag ? `:${ref.tag}` : ''}${ref.digest ? `@${ref.digest}` : ''}`;
-}
-/** Normalises a registry host: Docker Hub spellings to docker.io, host names to lower case. */
-function normalizeRegistryHost(host) {
-    const lower = host.toLowerCase();
-    if (DOCKER_HUB_ALIASES.has(lower))
-        return DOCKER_HUB;
-    // A one-label upper-case host (`Foo/bar`) is a host only because of its case: keep it.
-    return /[.:]/.test(lower) || lower === 'localhost' ? lower : host;
-}
-/**
- * Parses `[host[:port]/]path[:tag][@digest]`. With `defaultTag` (the default) a reference with
- * neither tag nor digest gets `latest`, as `docker pull` does.
- */
-function parseReference(text, options = {}) {
-    const fail = (why) => {
-        throw new ConfigurationError(`'${text}' is not a valid image reference: ${why}`, options.input);
-    };
-    const value = text.trim();
-    if (value === '')
-        fail('it is empty');
-    if (/\s/.test(value))
-        fail('it contains white space');
-    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value))
-        fail('a reference has no URL scheme (write host/repository:tag)');
-    if (ANCHORED_HEX64.test(value)) {
-        fail('a 64-character hexadecimal string is an image ID, not a repository name');
-    }
-    let rest = value;
-    let digest;
-    const at = rest.indexOf('@');
-    if (at >= 0) {
-        digest = rest.slice(at + 1);
-        rest = rest.slice(0, at);
-        if (digest === '')
-            fail('nothing follows @ (expected a digest such as sha256:<64 hex digits>)');
-        const problem = digestProblem(digest);
-        if (problem)
-            fail(problem);
-    }
-    // A tag follows the last colon when no slash comes after it (a colon before a slash is a port).
-    let tag;
-    const colon = rest.lastIndexOf(':');
-    if (colon > rest.lastIndexOf('/')) {
-        tag = rest.slice(colon + 1);
-        rest = rest.slice(0, colon);
-        if (!isValidTag(tag)) {
-            fail(tag === ''
-                ? 'nothing follows the colon (expected a tag)'
-                : `tag '${tag}' is invalid (a tag is 1 to 128 characters of letters, digits, _ . -, not starting with . or -)`);
-        }
-    }
-    if (rest === '')
-        fail('the repository name is missing');
-    // The first component is a registry when it has a dot or a colon, is localhost, or has
-    // upper-case letters (repositories never do); otherwise the name is on Docker Hub.
-    let registry = DOCKER_HUB;
-    let path = rest;
-    const slash = rest.indexOf('/');
-    if (slash >= 0) {
-        const first = rest.slice(0, slash);
-        if (/[.:]/.test(first) || first === 'localhost' || first !== first.toLowerCase()) {
-            if (!DOMAIN_RE.test(first))
-                fail(`'${first}' is not a valid registry host[:port]`);
-            registry = normalizeRegistryHost(first);
-            path = rest.slice(slash + 1);
-        }
-    }
-    if (path === '')
-        fail('the repository name is missing');
-    if (registry === DOCKER_HUB && !path.includes('/'))
-        path = `library/${path}`;
-    if (path !== path.toLowerCase())
-        fail(`repository name '${path}' must be lower case`);
-    for (const component of path.split('/')) {
-        if (component === '')
-            fail('the repository path has an empty component (double or trailing slash)');
-        if (!PATH_COMPONENT_RE.test(component)) {
-            fail(`path component '${component}' is invalid (lower-case letters and digits, separated by one '.', one or two '_', or dashes)`);
-        }
-    }
-    const nameLength = registry.length + 1 + path.length;
-    if (nameLength > NAME_TOTAL_LENGTH_MAX) {
-        fail(`the name is ${nameLength} characters long, more than ${NAME_TOTAL_LENGTH_MAX}`);
-    }
-    const ref = { registry, repository: path };
-    if (tag !== undefined)
-        ref.tag = tag;
-    if (digest !== undefined)
-        ref.digest = digest;
-    if (options.defaultTag !== false && tag === undefined && digest === undefined)
-        ref.tag = 'latest';
-    return ref;
-}
-
+// EXTERNAL MODULE: ./shared/src/oci/reference.ts
+var oci_reference = __webpack_require__(4704);
 ;// CONCATENATED MODULE: ./shared/src/oci/client.ts
 // The registry client (OCI distribution API v2) every action that touches a registry stands on:
 // manifests byte-exact and digest-verified, blobs streamed both ways with bounded memory,
 // cross-repository mounts, tag listing, the referrers API. Auth (anonymous, basic, bearer
 // challenge) and retries live in auth.ts and transport.ts; this file speaks the API.
+
 
 
 
@@ -1329,7 +1605,7 @@ function withQuery(location, name, value) {
 }
 async function dump(res) {
     try {
-        await res.body.dump();
+        await discardBody(res.body);
     }
     catch {
         // the connection is dropped instead of reused; nothing else to do
@@ -1442,15 +1718,15 @@ class RegistryClient {
             const bytes = await readBody(res, MANIFEST_MAX_BYTES, 'the manifest');
             const headerDigest = header(res.headers, 'docker-content-digest');
             let digest;
-            if (isDigest(reference)) {
+            if ((0,oci_reference/* isDigest */.Bc)(reference)) {
                 digest = digestOf(bytes, digestAlgorithm(reference));
                 if (digest !== reference)
                     throw new DigestMismatchError(reference, digest, 'the manifest the registry sent');
             }
             else {
-                const algorithm = headerDigest && isDigest(headerDigest) ? digestAlgorithm(headerDigest) : 'sha256';
+                const algorithm = headerDigest && (0,oci_reference/* isDigest */.Bc)(headerDigest) ? digestAlgorithm(headerDigest) : 'sha256';
                 digest = digestOf(bytes, algorithm);
-                if (headerDigest && isDigest(headerDigest) && headerDigest !== digest) {
+                if (headerDigest && (0,oci_reference/* isDigest */.Bc)(headerDigest) && headerDigest !== digest) {
                     throw new DigestMismatchError(headerDigest, digest, 'the manifest the registry sent (Docker-Content-Digest)');
                 }
             }
@@ -1490,9 +1766,9 @@ class RegistryClient {
             const headerDigest = header(res.headers, 'docker-content-digest');
             const size = contentLength(res);
             const mediaType = header(res.headers, 'content-type');
-            if (!headerDigest || !isDigest(headerDigest) || size === undefined || !mediaType)
+            if (!headerDigest || !(0,oci_reference/* isDigest */.Bc)(headerDigest) || size === undefined || !mediaType)
                 return undefined;
-            if (isDigest(reference) && headerDigest !== reference)
+            if ((0,oci_reference/* isDigest */.Bc)(reference) && headerDigest !== reference)
                 return undefined;
             return { mediaType: bareMediaType(mediaType), digest: headerDigest, size };
         });
@@ -1505,8 +1781,8 @@ class RegistryClient {
     async putManifest(repo, reference, bytes, mediaType) {
         const operation = `pushing manifest ${this.refText(repo, reference)}`;
         this.checkReference(operation, reference);
-        const digest = isDigest(reference) ? digestOf(bytes, digestAlgorithm(reference)) : digestOf(bytes);
-        if (isDigest(reference) && digest !== reference) {
+        const digest = (0,oci_reference/* isDigest */.Bc)(reference) ? digestOf(bytes, digestAlgorithm(reference)) : digestOf(bytes);
+        if ((0,oci_reference/* isDigest */.Bc)(reference) && digest !== reference) {
             throw new RegistryError(operation, `the manifest bytes have digest ${digest}, not ${reference}`);
         }
         return this.call({
@@ -1525,7 +1801,7 @@ class RegistryClient {
             }
             const answered = header(res.headers, 'docker-content-digest');
             if (answered &&
-                isDigest(answered) &&
+                (0,oci_reference/* isDigest */.Bc)(answered) &&
                 digestAlgorithm(answered) === digestAlgorithm(digest) &&
                 answered !== digest) {
                 throw new DigestMismatchError(digest, answered, 'the manifest as the registry stored it');
@@ -1558,7 +1834,7 @@ class RegistryClient {
     /** false when the registry cannot untag (400/405 on distribution, Docker Hub, ghcr) */
     async deleteTag(repo, tag) {
         const operation = `deleting tag ${this.refText(repo, tag)}`;
-        if (!isValidTag(tag))
+        if (!(0,oci_reference/* isValidTag */.r_)(tag))
             throw new RegistryError(operation, `'${tag}' is not a valid tag`);
         return this.call({
             operation,
@@ -2023,7 +2299,7 @@ class RegistryClient {
         }
         await dump(res);
         const stored = header(res.headers, 'docker-content-digest');
-        if (stored && isDigest(stored) && stored !== digest) {
+        if (stored && (0,oci_reference/* isDigest */.Bc)(stored) && stored !== digest) {
             throw new DigestMismatchError(digest, stored, 'the blob as the registry stored it');
         }
     }
@@ -2086,22 +2362,22 @@ class RegistryClient {
     }
     // ---- plumbing ----
     baseUrl(registry) {
-        return `${this.plainHttp(registry) ? 'http' : 'https'}://${registryApiHost(registry)}`;
+        return `${this.plainHttp(registry) ? 'http' : 'https'}://${(0,oci_reference/* registryApiHost */.Mb)(registry)}`;
     }
     url(repo, path) {
         return `${this.baseUrl(repo.registry)}/v2/${repo.repository}/${path}`;
     }
     refText(repo, reference) {
-        return `${repo.registry}/${repo.repository}${isDigest(reference) || reference.includes(':') ? '@' : ':'}${reference}`;
+        return `${repo.registry}/${repo.repository}${(0,oci_reference/* isDigest */.Bc)(reference) || reference.includes(':') ? '@' : ':'}${reference}`;
     }
     checkReference(operation, reference) {
         if (reference.includes(':'))
             this.checkDigest(operation, reference);
-        else if (!isValidTag(reference))
+        else if (!(0,oci_reference/* isValidTag */.r_)(reference))
             throw new RegistryError(operation, `'${reference}' is neither a tag nor a digest`);
     }
     checkDigest(operation, digest) {
-        const problem = digestProblem(digest);
+        const problem = (0,oci_reference/* digestProblem */.WQ)(digest);
         if (problem)
             throw new RegistryError(operation, problem);
     }
@@ -2260,118 +2536,6 @@ class RegistryClient {
             cause,
         });
     }
-}
-
-;// CONCATENATED MODULE: ./actions/registry-login/src/handshake.ts
-// The handshake `docker login` performs, to tell right from wrong credentials before anything
-// is written: GET /v2/; on a Basic challenge repeat it with the credentials, on a Bearer
-// challenge ask the token server for a token without scope (`account=<user>`), by GET.
-
-
-/** Parses a WWW-Authenticate header (one challenge; quoted or token parameter values). */
-function parseChallenge(header) {
-    if (!header)
-        return undefined;
-    const m = /^\s*([A-Za-z]+)\s*(.*)$/.exec(header);
-    if (!m)
-        return undefined;
-    const params = {};
-    const re = /([A-Za-z_]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))/g;
-    for (let p = re.exec(m[2]); p; p = re.exec(m[2])) {
-        params[p[1].toLowerCase()] = (p[2] ?? p[3] ?? '').replace(/\\(.)/g, '$1');
-    }
-    return { scheme: m[1].toLowerCase(), params };
-}
-async function loginHandshake(http, registry, username, password) {
-    const operation = `logging in to ${registry}`;
-    const basic = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
-    const base = (0,hosts/* registryBaseUrl */.mO)(registry);
-    const ping = await http.request(operation, `${base}/v2/`, { method: 'GET' });
-    if (ping.status === 200)
-        return 'anonymous-registry';
-    if (ping.status !== 401) {
-        throw new errors/* OperationError */.OK(operation, `GET /v2/ answered HTTP ${ping.status}; is ${registry} a container registry?`);
-    }
-    const challenge = parseChallenge(ping.headers.get('www-authenticate'));
-    if (!challenge || challenge.scheme === 'basic') {
-        const again = await http.request(operation, `${base}/v2/`, { method: 'GET', headers: { Authorization: basic } });
-        if (again.status === 200)
-            return 'authenticated';
-        if (again.status === 401 || again.status === 403) {
-            throw new errors/* OperationError */.OK(operation, `wrong credentials: the registry refused user '${username}' (HTTP ${again.status})`);
-        }
-        throw new errors/* OperationError */.OK(operation, `GET /v2/ with credentials answered HTTP ${again.status}`);
-    }
-    if (challenge.scheme !== 'bearer' || !challenge.params.realm) {
-        throw new errors/* OperationError */.OK(operation, `unsupported authentication challenge '${challenge.scheme}'`);
-    }
-    const realm = new URL(challenge.params.realm, `${base}/v2/`);
-    if (challenge.params.service)
-        realm.searchParams.set('service', challenge.params.service);
-    realm.searchParams.set('account', username);
-    const token = await http.request(`${operation} (token server ${realm.host})`, realm.toString(), {
-        method: 'GET',
-        headers: { Authorization: basic },
-    });
-    if (token.status === 200)
-        return 'authenticated';
-    if (token.status === 401 || token.status === 403) {
-        throw new errors/* OperationError */.OK(operation, `wrong credentials: the token server ${realm.host} refused user '${username}' (HTTP ${token.status})`);
-    }
-    throw new errors/* OperationError */.OK(operation, `the token server ${realm.host} answered HTTP ${token.status}`);
-}
-
-;// CONCATENATED MODULE: ./actions/registry-login/src/verify.ts
-// Checks a login before it is written: the docker-login handshake (right credentials?), then,
-// with `verify-repository`, the registry's own token handshake for the pull or push scope on
-// that repository, through the shared registry client. Failures say which of these it was:
-// wrong credentials, no permission on the repository, registry unreachable, TLS problem.
-
-
-
-
-/** What was checked, for the summary: `login`, `pull on <repo>`, `push on <repo>`, or `none`. */
-async function verifyLogin(options) {
-    if (options.scope === 'none')
-        return 'none';
-    const handshake = await loginHandshake(options.http, options.registry, options.username, options.password);
-    if (handshake === 'anonymous-registry') {
-        options.debug(`${options.registry} answers /v2/ without credentials; the credentials are checked per repository only`);
-    }
-    if (!options.repository)
-        return handshake === 'authenticated' ? 'login' : 'reachable (no authentication asked)';
-    const client = new RegistryClient({
-        credentials: staticCredentials({ [options.registry]: { username: options.username, password: options.password } }),
-        maskSecret: options.mask,
-        logger: { debug: options.debug },
-        retry: { retries: 2 },
-    });
-    const repo = { registry: options.registry, repository: options.repository };
-    const where = `${options.registry}/${options.repository}`;
-    try {
-        // A tag that does not exist is fine: a 404 comes only after the pull scope was granted.
-        await client.headManifest(repo, 'latest');
-    }
-    catch (err) {
-        throw explain(err, `checking pull access to ${where}`, `user '${options.username}' may not pull ${where}`);
-    }
-    if (options.scope === 'pull')
-        return `pull on ${options.repository}`;
-    try {
-        // Opening an upload session asks for the push scope; the session is cancelled at once, so
-        // nothing is written.
-        await client.checkPushAccess(repo);
-    }
-    catch (err) {
-        throw explain(err, `checking push access to ${where}`, `user '${options.username}' is authenticated but has no push permission on ${where}`);
-    }
-    return `push on ${options.repository}`;
-}
-function explain(err, operation, denied) {
-    if (err instanceof RegistryError && (err.status === 401 || err.status === 403)) {
-        return new errors/* OperationError */.OK(operation, `${denied} (HTTP ${err.status}${err.code ? ` ${err.code}` : ''})`);
-    }
-    return err instanceof Error ? err : new errors/* OperationError */.OK(operation, String(err));
 }
 
 
