@@ -174,6 +174,46 @@ describe('blob uploads through a proxy in front of the registry', () => {
     expect(await c.headBlob(direct, blob.digest)).toEqual({ size: blob.size });
   });
 
+  it('halves a chunk the registry refuses with 413, and keeps the smaller size for later blobs', async () => {
+    const repository = uniqueName('upload/patch-413');
+    // a body limit of 600 kB in front of the registry: the single PUT and 1 MB chunks are refused
+    proxy.inject({
+      path: new RegExp(`^/v2/${repository}/blobs/uploads/`),
+      minBodyBytes: 600_000,
+      times: 100,
+      fault: { kind: 'status', status: 413, body: '<html>413 Request Entity Too Large</html>' },
+    });
+    const c = client({ chunkBytes: 1_000_000 });
+    const repo = { registry: proxy.host, repository };
+    const first = await described(2_200_000, 'patch-first');
+    const second = await described(1_200_000, 'patch-second');
+    expect(await c.pushBlob(repo, first, () => pattern(first.size, 'patch-first'))).toBe('uploaded');
+    expect(await c.pushBlob(repo, second, () => pattern(second.size, 'patch-second'))).toBe('uploaded');
+    expect(uploads(proxy, repository)).toEqual([
+      'POST 202 0',
+      'PUT 413 2200000',
+      'DELETE 204 -',
+      'POST 202 0',
+      // the first chunk is refused, then sent in halves; the rest of the blob goes in halves too
+      'PATCH 413 1000000',
+      'PATCH 202 500000',
+      'PATCH 202 500000',
+      'PATCH 202 500000',
+      'PATCH 202 500000',
+      'PATCH 202 200000',
+      'PUT 201 0',
+      // the next blob starts with the size learned
+      'POST 202 0',
+      'PATCH 202 500000',
+      'PATCH 202 500000',
+      'PATCH 202 200000',
+      'PUT 201 0',
+    ]);
+    const direct = { registry: stack.anonymous.host, repository };
+    expect(await c.headBlob(direct, first.digest)).toEqual({ size: first.size });
+    expect(await c.headBlob(direct, second.digest)).toEqual({ size: second.size });
+  });
+
   it('uses the OCI-Chunk-Max-Length a 413 answer names', async () => {
     const repository = uniqueName('upload/413-hint');
     proxy.inject({
