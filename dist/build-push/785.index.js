@@ -1630,6 +1630,8 @@ async function readBody(res, max, what) {
     return Buffer.concat(chunks);
 }
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** A PATCH refused with 413 is halved down to this size, not below. */
+const MIN_CHUNK_BYTES = 64 * 1024;
 function positiveHeader(res, name) {
     const v = header(res.headers, name);
     if (v === undefined || !/^\d+$/.test(v.trim()))
@@ -2241,7 +2243,10 @@ class RegistryClient {
         const scopes = [repositoryScope(repo.repository, 'pull,push')];
         let location = firstLocation;
         let offset = 0;
-        const send = async (chunk) => {
+        // A PATCH answered 413 (a body limit in front of the registry) is sent again in halves; the
+        // smaller size then holds for the rest of this blob and for later uploads to the registry.
+        let limit = chunkSize;
+        const sendPiece = async (piece) => {
             const res = await this.exchange({
                 operation,
                 repo,
@@ -2251,18 +2256,35 @@ class RegistryClient {
                 url: location,
                 headers: {
                     'content-type': 'application/octet-stream',
-                    'content-range': `${offset}-${offset + chunk.length - 1}`,
-                    'content-length': String(chunk.length),
+                    'content-range': `${offset}-${offset + piece.length - 1}`,
+                    'content-length': String(piece.length),
                 },
-                body: chunk,
+                body: piece,
             });
+            if (res.status === 413 && piece.length > MIN_CHUNK_BYTES) {
+                await dump(res);
+                return false;
+            }
             await this.transport.throwIfRetryable(res);
             const text = await readText(res, 64 * 1024);
             const next = header(res.headers, 'location');
             if (res.status !== 202 || !next)
                 throw await this.responseError(operation, res, repo, 'push', 'blob', text);
             location = new URL(next, location).toString();
-            offset += chunk.length;
+            offset += piece.length;
+            return true;
+        };
+        const send = async (chunk) => {
+            for (let start = 0; start < chunk.length;) {
+                const piece = chunk.subarray(start, start + limit);
+                if (await sendPiece(piece)) {
+                    start += piece.length;
+                    continue;
+                }
+                limit = Math.max(MIN_CHUNK_BYTES, Math.floor(piece.length / 2));
+                this.chunkedRegistries.set(repo.registry, Math.min(limit, this.chunkedRegistries.get(repo.registry) ?? limit));
+                this.logger?.debug(`${operation}: a ${piece.length}-byte chunk was refused (HTTP 413); sending ${limit}-byte chunks`);
+            }
         };
         // One buffer, refilled for every chunk: a PATCH is answered only after its body was read.
         const buffer = Buffer.allocUnsafe(chunkSize);
