@@ -20,7 +20,6 @@ import {
   closeSync,
   createWriteStream,
   mkdirSync,
-  mkdtempSync,
   openSync,
   readdirSync,
   readFileSync,
@@ -30,53 +29,24 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { arg, benchWorkspace, startRegistry } from './lib.mjs';
 import { once } from 'node:events';
 import ts from 'typescript';
 
 const root = new URL('..', import.meta.url).pathname;
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : dflt;
-};
 const LAYER_MB = arg('layer-mb', 50);
 const LAYERS = arg('layers', 5);
 const BIG_MB = arg('big-mb', 1024);
 const RUNS = arg('runs', 3);
 const MiB = 1024 * 1024;
 
-const work = mkdtempSync(join(tmpdir(), 'bench-oci-copy-'));
-
 // Every child (registries, skopeo, our copy workers) is tracked, so that whatever way the script
 // ends, they are stopped and the temporary folder (registry storage, layers) is removed.
-const children = new Set();
-function track(child) {
-  children.add(child);
-  child.on('exit', () => children.delete(child));
-  return child;
-}
+const bench = benchWorkspace('bench-oci-copy-');
+const { work, track, finish } = bench;
 let pusher;
-async function finish(code) {
-  await pusher?.close().catch(() => {});
-  for (const c of children) c.kill('SIGTERM');
-  const exited = Promise.all([...children].map((c) => once(c, 'exit')));
-  await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-  for (const c of children) c.kill('SIGKILL');
-  rmSync(work, { recursive: true, force: true });
-  process.exit(code);
-}
-// the last resort, for an exit that did not come through finish()
-process.on('exit', () => {
-  for (const c of children) c.kill('SIGKILL');
-  rmSync(work, { recursive: true, force: true });
-});
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => finish(130));
-process.on('uncaughtException', (err) => {
-  console.error(err);
-  finish(1);
-});
+bench.atFinish(() => pusher?.close());
 
 // 1. The sources, as plain ESM in a temporary folder.
 const lib = join(work, 'lib');
@@ -129,43 +99,6 @@ if (ncc.status === 0) worker = join(work, 'bundle', 'index.mjs');
 else console.log(`ncc failed (${ncc.stderr.trim().split('\n').at(-1)}); running the transpiled modules unbundled`);
 
 // 2. Two registries.
-async function freePort() {
-  const srv = createServer();
-  srv.listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const { port } = srv.address();
-  srv.close();
-  return port;
-}
-
-async function startRegistry(name) {
-  const port = await freePort();
-  const dir = join(work, name);
-  mkdirSync(join(dir, 'data'), { recursive: true });
-  const config = join(dir, 'config.yml');
-  writeFileSync(
-    config,
-    [
-      'version: 0.1',
-      'log: {level: info, accesslog: {disabled: false}}',
-      `storage: {filesystem: {rootdirectory: ${join(dir, 'data')}}, delete: {enabled: true}}`,
-      `http: {addr: 127.0.0.1:${port}}`,
-      '',
-    ].join('\n'),
-  );
-  const logFile = join(dir, 'registry.log');
-  const log = openSync(logFile, 'a');
-  track(spawn('docker-registry', ['serve', config], { stdio: ['ignore', log, log] }));
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
-    try {
-      if ((await fetch(`${url}/v2/`)).ok) return { host: `127.0.0.1:${port}`, url, logFile };
-    } catch {}
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`registry ${name} did not start; see ${logFile}`);
-}
-
 /** Requests a registry logged since `from` (a byte offset into its log), by method. */
 function requestsSince(reg, from) {
   const fd = openSync(reg.logFile, 'r');
@@ -312,8 +245,8 @@ function digestOf(ref) {
 const fmtMs = (ms) => `${(ms / 1000).toFixed(2)} s`;
 const fmtMB = (b) => `${(b / MiB).toFixed(1)} MiB`;
 
-const regA = await startRegistry('registry-a');
-const regB = await startRegistry('registry-b');
+const regA = await startRegistry(bench, 'registry-a');
+const regB = await startRegistry(bench, 'registry-b');
 console.log(
   `registries: ${regA.host} and ${regB.host}; skopeo cache: ${canUnshare ? 'fresh tmpfs per run' : 'fresh HOME per run'}`,
 );

@@ -10,29 +10,12 @@
 // Usage: node bench/promote.mjs [--layer-mb 50] [--layers 5] [--runs 3]
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import {
-  closeSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  readSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { arg, benchWorkspace, startRegistry } from './lib.mjs';
 import { constants, gzipSync } from 'node:zlib';
 
 const root = new URL('..', import.meta.url).pathname;
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : dflt;
-};
 const LAYER_MB = arg('layer-mb', 50);
 const LAYERS = arg('layers', 5);
 const RUNS = arg('runs', 3);
@@ -43,70 +26,10 @@ if (!existsSync(bundle)) {
   process.exit(1);
 }
 
-const work = mkdtempSync(join(tmpdir(), 'bench-promote-'));
-
 // Every child (the registry, skopeo, the promote bundle) is tracked, so that whatever way the
 // script ends, they are stopped and the temporary folder (registry storage) is removed.
-const children = new Set();
-function track(child) {
-  children.add(child);
-  child.on('exit', () => children.delete(child));
-  return child;
-}
-async function finish(code) {
-  for (const c of children) c.kill('SIGTERM');
-  const exited = Promise.all([...children].map((c) => once(c, 'exit')));
-  await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-  for (const c of children) c.kill('SIGKILL');
-  rmSync(work, { recursive: true, force: true });
-  process.exit(code);
-}
-// the last resort, for an exit that did not come through finish()
-process.on('exit', () => {
-  for (const c of children) c.kill('SIGKILL');
-  rmSync(work, { recursive: true, force: true });
-});
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => finish(130));
-process.on('uncaughtException', (err) => {
-  console.error(err);
-  finish(1);
-});
-
-async function freePort() {
-  const srv = createServer();
-  srv.listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const { port } = srv.address();
-  srv.close();
-  return port;
-}
-
-async function startRegistry() {
-  const port = await freePort();
-  mkdirSync(join(work, 'data'));
-  const config = join(work, 'config.yml');
-  writeFileSync(
-    config,
-    [
-      'version: 0.1',
-      'log: {level: info, accesslog: {disabled: false}}',
-      `storage: {filesystem: {rootdirectory: ${join(work, 'data')}}, delete: {enabled: true}}`,
-      `http: {addr: 127.0.0.1:${port}}`,
-      '',
-    ].join('\n'),
-  );
-  const logFile = join(work, 'registry.log');
-  const log = openSync(logFile, 'a');
-  track(spawn('docker-registry', ['serve', config], { stdio: ['ignore', log, log] }));
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
-    try {
-      if ((await fetch(`${url}/v2/`)).ok) return { host: `127.0.0.1:${port}`, url, logFile };
-    } catch {}
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`the registry did not start; see ${logFile}`);
-}
+const bench = benchWorkspace('bench-promote-');
+const { work, track, finish } = bench;
 
 /** Blob uploads (by completed digest) and mounts the registry logged for `repo` since byte `from`. */
 function transfersSince(reg, repo, from) {
@@ -294,7 +217,7 @@ const fmt = (ms) => `${(ms / 1000).toFixed(2)} s`;
 const mb = (b) => `${(b / MiB).toFixed(1)} MiB`;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-const reg = await startRegistry();
+const reg = await startRegistry(bench);
 console.log(`registry ${reg.host}; skopeo cache: ${canUnshare ? 'fresh tmpfs per run' : 'fresh HOME per run'}`);
 console.log(`pushing a 2-platform index, ${LAYERS} layers x ${LAYER_MB} MB per platform...`);
 const src = await pushSource(reg, 'bench/source', 'v1');

@@ -10,17 +10,11 @@
 // Usage: node bench/retention.mjs [--tags 5000] [--digests 500] [--sample 300]
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { arg, benchWorkspace, startRegistry } from './lib.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : dflt;
-};
 const TAGS = arg('tags', 5000);
 const DIGESTS = arg('digests', 500);
 const SAMPLE = Math.min(arg('sample', 300), TAGS);
@@ -39,50 +33,8 @@ for (const tool of ['docker-registry', 'skopeo']) {
   }
 }
 
-const work = mkdtempSync(join(tmpdir(), 'bench-retention-'));
-const children = [];
-process.on('exit', () => {
-  for (const c of children) c.kill('SIGTERM');
-  rmSync(work, { recursive: true, force: true });
-});
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130));
-
-async function freePort() {
-  const srv = createServer();
-  srv.listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const { port } = srv.address();
-  srv.close();
-  return port;
-}
-
-async function startRegistry() {
-  const port = await freePort();
-  mkdirSync(join(work, 'data'));
-  const config = join(work, 'config.yml');
-  writeFileSync(
-    config,
-    [
-      'version: 0.1',
-      'log: {level: info, formatter: text, accesslog: {disabled: false}}',
-      `storage: {filesystem: {rootdirectory: ${join(work, 'data')}}, delete: {enabled: true}, maintenance: {uploadpurging: {enabled: false}}}`,
-      `http: {addr: 127.0.0.1:${port}, secret: bench-${port}}`,
-      '',
-    ].join('\n'),
-  );
-  const logFile = join(work, 'registry.log');
-  const log = openSync(logFile, 'a');
-  const child = spawn('docker-registry', ['serve', config], { stdio: ['ignore', log, log] });
-  children.push(child);
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
-    try {
-      if ((await fetch(`${url}/v2/`)).ok) return { host: `127.0.0.1:${port}`, url, logFile };
-    } catch {}
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`the registry did not start; see ${logFile}`);
-}
+const bench = benchWorkspace('bench-retention-');
+const { work } = bench;
 
 /** Access-log request lines since byte `from`: [{method, path}]. */
 function requestsSince(logFile, from) {
@@ -272,7 +224,7 @@ function skopeoInspect(reg, tag) {
 const fmt = (ms) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
 
 async function main() {
-  const reg = await startRegistry();
+  const reg = await startRegistry(bench);
   const t0 = Date.now();
   const { roots, tags } = await populate(reg);
   const manifests = roots.length + roots.filter((r) => r.mediaType === OCI_INDEX).length * 2;
@@ -343,9 +295,9 @@ async function main() {
 }
 
 main().then(
-  (code) => process.exit(code),
+  (code) => bench.finish(code),
   (err) => {
     console.error(err.message);
-    process.exit(1);
+    bench.finish(1);
   },
 );
