@@ -240,21 +240,22 @@ export async function planRepository(
   // image whose tag moved on, deployed by digest): then it is an untagged root that its
   // signatures live and die with, never a signature deleted from under a surviving image.
   // Registries without a listing of untagged manifests show them only this way.
+  // One HEAD per such subject and the walks, all in parallel within the request limit.
+  const unreached = [...new Set([...attachmentTags.values()].filter((s) => !union.nodes.has(s)))].sort();
+  const present = await Promise.all(
+    unreached.map((s) => limit(() => provider.registry.headManifest(repo, s)).then((m) => m !== null)),
+  );
+  const untaggedSubjects = unreached.filter((_, i) => present[i]);
+  await Promise.all(untaggedSubjects.map((s) => limit(() => walk(s))));
   const orphanTags: string[] = [];
-  const untaggedSubjects: string[] = [];
+  const attachments: string[] = [];
   for (const [tag, subject] of attachmentTags) {
     const digest = inventory.tags.get(tag) as string;
-    if (!union.nodes.has(subject) && (await provider.registry.headManifest(repo, subject)) !== null) {
-      untaggedSubjects.push(subject);
-      await walk(subject);
-    }
-    if (union.nodes.has(subject)) {
-      if (!union.nodes.has(digest)) await walk(digest); // attached but not followed (unknown kind)
-      continue;
-    }
-    orphanTags.push(tag);
-    await walk(digest);
+    // attached but not followed (unknown kind), or an orphan: walked from its own tag
+    if (!union.nodes.has(subject)) orphanTags.push(tag);
+    if (!union.nodes.has(digest)) attachments.push(digest);
   }
+  await Promise.all(attachments.map((d) => limit(() => walk(d))));
 
   // Ages: what the provider knows, else the image's own `created`.
   const configCache = new Map<string, Promise<number | undefined>>();
