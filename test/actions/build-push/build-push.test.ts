@@ -1,3 +1,4 @@
+import { baseInputs } from './inputs-fixture.js';
 import { describe, expect, it } from 'vitest';
 import { describeBuildFailure, instructionLines } from '../../../actions/build-push/src/build-errors.js';
 import {
@@ -7,29 +8,9 @@ import {
   cacheArguments,
   fromRegistries,
 } from '../../../actions/build-push/src/builders.js';
-import { type Inputs, parseAnnotations, validate } from '../../../actions/build-push/src/inputs.js';
+import { parseAnnotations, validate } from '../../../actions/build-push/src/inputs.js';
 import { checkBudget, type PlatformImage } from '../../../actions/build-push/src/layout.js';
 import { isLoopbackRegistry } from '#shared/docker/docker-cli.js';
-
-const baseInputs: Inputs = {
-  context: '.',
-  buildArgs: [],
-  labels: [],
-  annotations: [],
-  tags: ['127.0.0.1:5000/app:1.0'],
-  platforms: [],
-  push: true,
-  load: false,
-  secrets: [],
-  secretFiles: [],
-  builder: 'auto',
-  cacheFrom: [],
-  cacheTo: [],
-  provenance: 'false',
-  pushByDigest: false,
-  merge: [],
-  retries: 3,
-};
 
 describe('cache arguments', () => {
   it.each([

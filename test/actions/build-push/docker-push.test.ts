@@ -1,5 +1,6 @@
 // The docker push route of build-push without engines: route choice, reference names, docker's
 // output, retries, and the checks of the digest read back (a fake docker CLI and registry client).
+import { baseInputs as autoInputs } from './inputs-fixture.js';
 import { describe, expect, it } from 'vitest';
 import { type BuildRequest, dockerBuildArgs } from '../../../actions/build-push/src/builders.js';
 import {
@@ -14,25 +15,7 @@ import { DockerCli, parsePushOutput } from '#shared/docker/docker-cli.js';
 import type { CommandResult } from '#shared/exec.js';
 import type { RegistryClient } from '#shared/oci/client.js';
 
-const baseInputs: Inputs = {
-  context: '.',
-  buildArgs: [],
-  labels: [],
-  annotations: [],
-  tags: ['127.0.0.1:5000/app:1.0'],
-  platforms: [],
-  push: true,
-  load: false,
-  secrets: [],
-  secretFiles: [],
-  builder: 'docker',
-  cacheFrom: [],
-  cacheTo: [],
-  provenance: 'false',
-  pushByDigest: false,
-  merge: [],
-  retries: 3,
-};
+const baseInputs: Inputs = { ...autoInputs, builder: 'docker' };
 
 const D1 = `sha256:${'1'.repeat(64)}`;
 const D2 = `sha256:${'2'.repeat(64)}`;
