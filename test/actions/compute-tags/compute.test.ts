@@ -65,12 +65,16 @@ describe('events', () => {
     expect(r.isRelease).toBe(isRelease);
   });
 
-  it('a release marked prerelease on GitHub gets no floating tags', () => {
+  it('a release marked prerelease on GitHub gets no floating tags, unless floating-tags is always', () => {
     const { payload, env } = tagEvent('v1.2.3');
     const release = { tag_name: 'v1.2.3', prerelease: true };
-    const r = compute({ payload: { ...payload, release }, env: { ...env, GITHUB_EVENT_NAME: 'release' } });
+    const event = { payload: { ...payload, release }, env: { ...env, GITHUB_EVENT_NAME: 'release' } };
+    const r = compute(event);
     expect(r.tagNames).toEqual(['1.2.3', 'sha-860c190']);
-    expect(r.floating).toEqual({ '1.2': 'not moved: 1.2.3 is a prerelease', '1': 'not moved: 1.2.3 is a prerelease' });
+    const why = 'not moved: the GitHub release of 1.2.3 is marked pre-release (floating-tags: always moves it anyway)';
+    expect(r.floating).toEqual({ '1.2': why, '1': why, latest: why });
+    expect(r.isRelease).toBe(false);
+    expect(compute(event, { floating: 'always' }).tagNames).toEqual(['1.2.3', '1.2', '1', 'sha-860c190', 'latest']);
   });
 });
 
@@ -379,7 +383,6 @@ describe('labels and annotations', () => {
       'org.opencontainers.image.version=1.2.3',
     ]);
     expect(r.annotations).toEqual([
-      'index:org.example.x=1',
       'manifest:org.opencontainers.image.created=2026-11-19T09:27:24.000Z',
       'manifest:org.opencontainers.image.description=other',
       'manifest:org.opencontainers.image.licenses=MIT',
@@ -388,6 +391,7 @@ describe('labels and annotations', () => {
       'manifest:org.opencontainers.image.title=app',
       'manifest:org.opencontainers.image.url=https://github.com/name/app',
       'manifest:org.opencontainers.image.version=1.2.3',
+      'index:org.example.x=1',
     ]);
     expect(r.json.labels['org.opencontainers.image.title']).toBe('API');
   });
