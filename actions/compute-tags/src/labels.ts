@@ -23,9 +23,31 @@ export function baseLabels(ctx: RunContext, version: string, created: Date, revi
   ];
 }
 
-// metadata-action sorts with localeCompare; a fixed locale keeps the order the same on every runner
-const collator = new Intl.Collator('en');
-const byKey = (a: [string, string], b: [string, string]) => collator.compare(a[0], b[0]);
+// metadata-action sorts keys with localeCompare, that is ICU's root collation. Loading ICU's
+// collator costs tens of milliseconds of start-up, so the order is computed here: printable ASCII
+// in root order (letters without case first, then lower case before upper case), any other
+// character after it by code point.
+const ROOT_ORDER = ' _-,;:!?.\'"()[]{}@*/\\&#%`^+<=>|~$0123456789abcdefghijklmnopqrstuvwxyz';
+
+function primary(ch: string): number {
+  const i = ROOT_ORDER.indexOf(ch >= 'A' && ch <= 'Z' ? ch.toLowerCase() : ch);
+  return i >= 0 ? i : ROOT_ORDER.length + (ch.codePointAt(0) ?? 0);
+}
+
+/** Orders keys as `a.localeCompare(b)` does for printable ASCII. */
+export function compareKeys(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const d = primary(a[i] as string) - primary(b[i] as string);
+    if (d !== 0) return d;
+  }
+  if (a.length !== b.length) return a.length - b.length;
+  // same letters: the first difference of case decides, lower case first
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return (a[i] as string) > (b[i] as string) ? -1 : 1;
+  return 0;
+}
+
+const byKey = (a: [string, string], b: [string, string]) => compareKeys(a[0], b[0]);
 
 /** Base entries overridden by extra ones (later wins), sorted by key. */
 export function mergeEntries(

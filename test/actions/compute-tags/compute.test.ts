@@ -358,6 +358,48 @@ describe('images', () => {
   });
 });
 
+describe('image lines', () => {
+  it.each<[string[], string[]]>([
+    [['ghcr.io/acme/api,enable=false', 'name/app'], ['name/app:main']],
+    [['ghcr.io/acme/api,enable=true'], ['ghcr.io/acme/api:main']],
+    [['enable=true,ghcr.io/acme/api'], ['ghcr.io/acme/api:main']],
+    [['name=ghcr.io/acme/api,enable=TRUE'], ['ghcr.io/acme/api:main']],
+    [['ghcr.io/acme/api, name/app'], ['ghcr.io/acme/api:main', 'name/app:main']],
+  ])('%j', (images, tags) => {
+    expect(compute('push-main', { tags: ['type=ref,event=branch'], images }).tags).toEqual(tags);
+  });
+
+  it.each<[string, string]>([
+    ['ghcr.io/acme/api,name=name/app', "Input 'images': 'ghcr.io/acme/api,name=name/app' names more than one image"],
+    ['enable=false', "Input 'images': 'enable=false' has no image name"],
+    ['ghcr.io/acme/api,enable=no', "Input 'images': 'ghcr.io/acme/api,enable=no': enable='no' is not accepted"],
+    ['ghcr.io/acme/api,enable=false', "Input 'images': names no enabled image"],
+  ])('refuses %s', (line, message) => {
+    expect(() => compute('push-main', { images: [line] })).toThrow(message);
+  });
+});
+
+describe('semver and pep440 match=', () => {
+  it.each<[string, string, string[], string[]]>([
+    ['p1/v1.2.3', 'type=semver,pattern={{version}},match=v(\\d.\\d.\\d)$', ['1.2.3', 'latest'], []],
+    ['p1/v1.2.3', 'type=semver,pattern={{major}},match=^p1/(.*)$', ['1', 'latest'], []],
+    ['api/v2.0.0-rc.1', 'type=semver,pattern={{major}},match=api/(.+)', ['2.0.0-rc.1'], []],
+    ['p1/1.2rc1', 'type=pep440,pattern={{version}},match=p1/(.*)', ['1.2rc1'], []],
+    [
+      'p2/v1.2.3',
+      'type=semver,pattern={{version}},match=^p1/v(.*)$',
+      [],
+      [
+        "match '^p1/v(.*)$' does not match 'p2/v1.2.3', so 'type=semver,pattern={{version}},match=^p1/v(.*)$' gives no tag",
+      ],
+    ],
+  ])('%s with %s', (tag, rule, names, warnings) => {
+    const r = compute(tagEvent(tag), { tags: [rule], floating: 'always' });
+    expect(r.tagNames).toEqual(names);
+    expect(r.warnings).toEqual(warnings);
+  });
+});
+
 describe('labels and annotations', () => {
   it('come from the payload repository, created from the commit time, sorted, overridable', () => {
     const r = compute('push-tag-v1.2.3', {
@@ -394,6 +436,16 @@ describe('labels and annotations', () => {
       'index:org.example.x=1',
     ]);
     expect(r.json.labels['org.opencontainers.image.title']).toBe('API');
+  });
+
+  it.each<[boolean, string[], string]>([
+    [true, ['pr-123', 'sha-1234567'], '1234567890abcdef1234567890abcdef12345678'],
+    [false, ['pr-123', 'sha-860c190'], '860c1904a1ce19322e91ac35af1ab07466440c37'],
+  ])('on a pull request the revision label names the type=sha commit (head sha %s)', (headSha, names, revision) => {
+    const r = compute('pull-request-123', { tags: ['type=ref,event=pr', 'type=sha'], headSha });
+    expect(r.tagNames).toEqual(names);
+    expect(r.labels).toContain(`org.opencontainers.image.revision=${revision}`);
+    expect(r.json.labels['org.opencontainers.image.revision']).toBe(revision);
   });
 
   it('without a repository in the payload (schedule) fall back to GITHUB_REPOSITORY', () => {

@@ -54,6 +54,10 @@ describe('parseRule', () => {
     ['type=env', 'type=env needs value='],
     ['type=timestamp,format=', 'format is empty'],
     ['type=raw,=x', 'an attribute has no name'],
+    ['type=semver,pattern={{version}},match=v(', "match 'v(' is not a valid regular expression"],
+    ['type=pep440,pattern={{version}},match=v\\d', "match 'v\\d' has no group: its first group is the version"],
+    ['type=semver,pattern={{version}},match=(?:v)\\d', "match '(?:v)\\d' has no group"],
+    ['type=raw,value=a,match=x', "attribute 'match' does not apply to type=raw"],
   ])('rejects %s', (line, message) => {
     expect(() => parseRule(line, 0)).toThrow(ConfigurationError);
     expect(() => parseRule(line, 0)).toThrow(message);
