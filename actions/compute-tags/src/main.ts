@@ -42,11 +42,13 @@ export async function main(): Promise<void> {
   const run = runContext(env, readPayload(env.GITHUB_EVENT_PATH));
   const git = new GitRepo({ cwd: env.GITHUB_WORKSPACE || process.cwd() });
   const now = new Date();
+  debug(`DOCKER_METADATA_* variables as read: ${JSON.stringify(inputs.knobs)}`);
   const headSha = inputs.knobs.prHeadSha ?? true;
   const revision = revisionSha({ ...run, headSha });
   // the revision's own time; the checked-out commit's when git lacks the revision (a shallow
   // pull request checkout holds the merge commit only)
-  let commit = await resolveCommitTime({ ...run, sha: revision }, git, now);
+  const own = revision === run.sha ? run.commitTimestamp : undefined;
+  let commit = await resolveCommitTime({ sha: revision, commitTimestamp: own }, git, now);
   if (commit.source === 'clock' && revision !== run.sha) commit = await resolveCommitTime(run, git, now);
   if (commit.source === 'clock') {
     info(`The commit time is unknown (${commit.problem}); the current time is used for the created label`);

@@ -54,7 +54,7 @@ function push(ref: string): Event {
 }
 
 /** pull_request runs on the merge ref; pull_request_target on the base branch, with the same payload. */
-function pullRequest(name: 'pull_request' | 'pull_request_target', number: number): Event {
+function pullRequest(name: 'pull_request' | 'pull_request_target', number: number, head = HEAD): Event {
   return {
     name,
     payload: {
@@ -63,7 +63,7 @@ function pullRequest(name: 'pull_request' | 'pull_request_target', number: numbe
       pull_request: {
         number,
         state: 'open',
-        head: { label: 'fork:feature/login', ref: 'feature/login', sha: HEAD },
+        head: { label: 'fork:feature/login', ref: 'feature/login', sha: head },
         base: { label: 'name:main', ref: 'main', sha: MERGE },
       },
       repository,
@@ -186,6 +186,14 @@ const cases: Case[] = [
     version: 'sha-5fd447d',
     tags: ['name/app:sha-5fd447d', 'name/app:pr-7'],
     labels: oci('sha-5fd447d', HEAD, HEAD_TIME),
+  },
+  {
+    name: 'pull_request whose head commit the checkout lacks: created is the merge commit time',
+    event: pullRequest('pull_request', 15, '0123456789abcdef0123456789abcdef01234567'),
+    inputs: { images: 'name/app', tags: 'type=sha' },
+    version: 'sha-0123456',
+    tags: ['name/app:sha-0123456'],
+    labels: oci('sha-0123456', '0123456789abcdef0123456789abcdef01234567', MERGE_TIME),
   },
   // 2. {{is_not_default_branch}}
   {
