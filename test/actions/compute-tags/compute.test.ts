@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { sanitizeTag } from '../../../actions/compute-tags/src/compute.js';
 import type { ReleaseSource } from '../../../actions/compute-tags/src/floating.js';
-import { compute, type EventName, tagEvent } from './fixtures.js';
+import { compute, type EventName, NOW, tagEvent } from './fixtures.js';
 
 const MA_DEFAULTS = ['metadata-action-defaults'];
 const SECOND = [
@@ -453,5 +453,34 @@ describe('labels and annotations', () => {
     expect(r.labels).toContain('org.opencontainers.image.title=app');
     expect(r.labels).toContain('org.opencontainers.image.url=https://github.com/name/app');
     expect(r.labels).toContain('org.opencontainers.image.licenses=');
+  });
+});
+
+describe("the README's one-line changes that restore metadata-action's behaviour", () => {
+  it('tags: metadata-action-defaults on a tag push gives the raw tag and latest', () => {
+    expect(compute('push-tag-v1.2.3', { tags: ['metadata-action-defaults'] }).tagNames).toEqual(['v1.2.3', 'latest']);
+  });
+
+  it('type=raw,value=latest,priority=1 puts latest on a prerelease, as latest=true does there', () => {
+    const rules = ['type=semver,pattern={{version}}', 'type=raw,value=latest,priority=1'];
+    const r = compute(tagEvent('v2.0.0-rc.1'), { tags: rules, flavor: ['latest=true'] });
+    expect(r.tagNames).toEqual(['2.0.0-rc.1', 'latest']);
+    expect(r.version).toBe('2.0.0-rc.1');
+  });
+
+  it("a created label from {{date}} gives the run's time in metadata-action's format", () => {
+    const r = compute('push-main', {
+      tags: ['type=ref,event=branch'],
+      labels: [['org.opencontainers.image.created', "{{date 'YYYY-MM-DDTHH:mm:ss.SSS[Z]'}}"]],
+    });
+    expect(r.labels).toContain(`org.opencontainers.image.created=${NOW.toISOString()}`);
+  });
+
+  it.each<[string, string[]]>([
+    ['p1/v1.0.0', ['1.0.0']],
+    ['v2.0.0', ['2.0.0']],
+  ])('match=^(?:p1/)?(.*)$ also takes the whole tag %s', (tag, names) => {
+    const rule = 'type=semver,pattern={{version}},match=^(?:p1/)?(.*)$';
+    expect(compute(tagEvent(tag), { tags: [rule], flavor: ['latest=false'] }).tagNames).toEqual(names);
   });
 });
