@@ -119,6 +119,8 @@ interface Case {
   floating?: Record<string, string>;
   isRelease?: boolean;
   warnings?: string[];
+  /** text the job summary must hold */
+  summary?: string;
   /** default: docker-metadata-action */
   bakeTarget?: string;
   /** DOCKER_META_IMAGES in the bake files; default name/app */
@@ -320,6 +322,8 @@ const cases: Case[] = [
     floating: {
       latest: 'not moved: the GitHub release of 1.1.1 is marked pre-release (floating-tags: always moves it anyway)',
     },
+    summary:
+      '<td>latest (not emitted)</td><td>flavor latest=auto</td><td>not moved: the GitHub release of 1.1.1 is marked pre-release (floating-tags: always moves it anyway)</td>',
   },
   {
     name: 'release marked pre-release on v1.1.1 with floating-tags: always: latest, as metadata-action',
@@ -455,6 +459,7 @@ describe('compute-tags as docker/metadata-action', () => {
     expect(r.outputs.annotations).toBe(annotations.join('\n'));
     expect(r.outputs['is-release']).toBe(String(c.isRelease ?? false));
     expect(r.warnings).toEqual(c.warnings ?? []);
+    if (c.summary) expect(r.summary).toContain(c.summary);
 
     // metadata-action's keys first, in its order, then ours
     const json = JSON.parse(r.outputs.json);
