@@ -47,7 +47,8 @@ function expandEntries(
   const helpers = globalHelpers(ctx);
   return entries.map(([k, v]) => {
     try {
-      return [k, render(v, helpers)];
+      // the key too: metadata-action renders the whole line
+      return [render(k, helpers), render(v, helpers)];
     } catch (err) {
       if (err instanceof TemplateError) throw new ConfigurationError(`'${k}=${v}': ${err.message}`, input);
       throw err;

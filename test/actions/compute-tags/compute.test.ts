@@ -407,6 +407,7 @@ describe('labels and annotations', () => {
       labels: [
         ['org.opencontainers.image.title', 'API'],
         ['com.example.branch', 'b-{{sha}}'],
+        ['com.example.{{tag}}', 'x'],
       ],
       annotations: [
         ['org.opencontainers.image.description', 'other'],
@@ -415,6 +416,7 @@ describe('labels and annotations', () => {
     });
     expect(r.labels).toEqual([
       'com.example.branch=b-860c190',
+      'com.example.v1.2.3=x',
       'org.opencontainers.image.created=2026-11-19T09:27:24.000Z',
       'org.opencontainers.image.description=The app, in a container',
       'org.opencontainers.image.licenses=MIT',
