@@ -161,7 +161,8 @@ export function planImageEdit(source: string, update: ImageUpdate): FileEditPlan
     const error = doc.errors[0];
     if (error) {
       const line = lines.lineOf(error.pos[0]);
-      throw new ManifestParseError(`is not valid YAML (line ${line}: ${error.message.split('\n')[0]})`, line);
+      const why = (error.message.split('\n')[0] as string).replace(/ at line \d+, column \d+:?$/, '');
+      throw new ManifestParseError(`is not valid YAML (line ${line}: ${why})`, line);
     }
   }
   const sites: Site[] = [];
