@@ -185,12 +185,18 @@ export async function main(options: MainOptions = {}): Promise<void> {
   await work.repo.checkoutNew(inputs.prBranch);
   await writePlans(work.root, changed);
   await work.repo.commitPaths(paths, message, inputs.author);
-  const sha = (await work.repo.revParse('HEAD')) as string;
-  const pushed = await work.repo.push(inputs.prBranch, {
-    force: true,
-    ...(inputs.token ? { token: inputs.token } : {}),
-  });
-  if (pushed !== 'pushed') throw new ConfigurationError(`the remote refused a push to ${inputs.prBranch}`, 'pr-branch');
+  let sha = (await work.repo.revParse('HEAD')) as string;
+  const tokenOption = inputs.token ? { token: inputs.token } : {};
+  // the same edit on the same base is already on the branch: pushing again would only restart its checks
+  const existing = await work.repo.fetchBranchIfExists(inputs.prBranch, tokenOption);
+  if (existing && (await work.repo.sameCommitContent(existing, sha))) {
+    info(`${inputs.prBranch} already holds this change (${existing.slice(0, 12)}); not pushed again`);
+    sha = existing;
+  } else {
+    const pushed = await work.repo.push(inputs.prBranch, { force: true, ...tokenOption });
+    if (pushed !== 'pushed')
+      throw new ConfigurationError(`the remote refused a push to ${inputs.prBranch}`, 'pr-branch');
+  }
   const github = new GitHubClient({
     ...(inputs.token ? { token: inputs.token } : {}),
     ...(env.GITHUB_API_URL ? { baseUrl: env.GITHUB_API_URL } : {}),

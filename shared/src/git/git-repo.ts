@@ -148,6 +148,34 @@ export class GitRepo {
     return m[1] as string;
   }
 
+  /** Fetches one branch when the remote has it; undefined when it does not. */
+  async fetchBranchIfExists(
+    branch: string,
+    options: { remote?: string; token?: string } = {},
+  ): Promise<string | undefined> {
+    const remote = options.remote ?? 'origin';
+    const r = await this.gitWith(
+      ['ls-remote', '--exit-code', remote, `refs/heads/${branch}`],
+      `git ls-remote ${remote} ${branch}`,
+      { ...(options.token ? { token: options.token } : {}), allowFailure: true, timeoutMs: 120_000 },
+    );
+    // exit code 2: the remote answered and has no such branch
+    if (r.code === 2) return undefined;
+    if (r.code !== 0)
+      throw new OperationError(`git ls-remote ${remote} ${branch}`, `exit code ${r.code}: ${r.stderr.trim()}`);
+    return this.fetchBranch(branch, options);
+  }
+
+  /** True when two commits have the same tree and the same parents (the same change, made again). */
+  async sameCommitContent(a: string, b: string): Promise<boolean> {
+    const show = async (rev: string) =>
+      (
+        await this.gitWith(['show', '-s', '--format=%T %P', rev], `git show ${rev}`, { allowFailure: true })
+      ).stdout.trim();
+    const [x, y] = await Promise.all([show(a), show(b)]);
+    return x !== '' && x === y;
+  }
+
   /** Starts (or resets) `branch` at `start` and checks it out. */
   async checkoutNew(branch: string, start = 'HEAD'): Promise<void> {
     await this.gitWith(['checkout', '--quiet', '-B', branch, start], `git checkout -B ${branch}`);

@@ -281,6 +281,19 @@ describe('gitops-update mode pull-request against the GitHub fake (GHES paths)',
     expect(await git(bare, ['rev-parse', 'gitops/podinfo~1'])).toBe(main);
     expect(await show('gitops/podinfo', PODINFO)).toContain(`  tag: 6.15.1@${D1}\n`);
     expect(github.requests.filter((q) => q.method === 'PATCH')).toHaveLength(1);
+
+    // the same run again: the branch already holds this change, so it is not pushed again
+    const tip = await git(bare, ['rev-parse', 'gitops/podinfo']);
+    const same = await runAction('gitops-update', {
+      inputs: { ...inputs, tag: '6.15.1', 'pr-title': 'podinfo {tag} ({short-digest})' },
+      githubToken: TOKEN,
+      env,
+    });
+    expect(same.errors).toEqual([]);
+    expect(await git(bare, ['rev-parse', 'gitops/podinfo'])).toBe(tip);
+    expect(same.outputs.commit).toBe(tip);
+    expect(same.stdout).toContain(`gitops/podinfo already holds this change (${tip.slice(0, 12)}); not pushed again`);
+    expect(github.pulls).toHaveLength(1);
   });
 });
 

@@ -410,6 +410,38 @@ describe('planImageEdit formats and styles', () => {
       ].join('\n'),
     },
     {
+      name: 'Flux markers: digest form beside a tag form',
+      source: [
+        'image:',
+        '  repository: ghcr.io/acme/app # {"$imagepolicy": "apps:app:name"}',
+        '  tag: "1.0" # {"$imagepolicy": "apps:app:tag"}',
+        `  digest: ${D2} # {"$imagepolicy": "apps:app:digest"}`,
+        '',
+      ].join('\n'),
+      update: { tag: '1.1', digest: D1, fluxPolicy: 'apps:app' },
+      expected: [
+        'image:',
+        '  repository: ghcr.io/acme/app # {"$imagepolicy": "apps:app:name"}',
+        '  tag: "1.1" # {"$imagepolicy": "apps:app:tag"}',
+        `  digest: ${D1} # {"$imagepolicy": "apps:app:digest"}`,
+        '',
+      ].join('\n'),
+    },
+    {
+      name: 'Argo Rollout and a StatefulSet in one file',
+      source:
+        'apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nspec:\n  template:\n    spec:\n      containers:\n      - image: ghcr.io/acme/app:1\n---\napiVersion: apps/v1\nkind: StatefulSet\nspec:\n  template:\n    spec:\n      containers:\n      - image: ghcr.io/acme/app@' +
+        D2 +
+        '\n',
+      update: { digest: D1 },
+      expected:
+        'apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nspec:\n  template:\n    spec:\n      containers:\n      - image: ghcr.io/acme/app:1@' +
+        D1 +
+        '\n---\napiVersion: apps/v1\nkind: StatefulSet\nspec:\n  template:\n    spec:\n      containers:\n      - image: ghcr.io/acme/app@' +
+        D1 +
+        '\n',
+    },
+    {
       name: 'rename (new-image) with a registry field',
       source: 'image:\n  registry: quay.io\n  repository: acme/app\n  tag: "1"\n',
       update: { tag: '2', newImage: 'ghcr.io/acme/app2' },
