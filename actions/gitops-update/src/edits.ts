@@ -29,6 +29,7 @@ export function imageUpdate(inputs: GitopsInputs): ImageUpdate {
   if (inputs.digest) u.digest = inputs.digest;
   if (inputs.helmKeys.length > 0) u.helmKeys = inputs.helmKeys;
   if (inputs.fluxPolicy) u.fluxPolicy = inputs.fluxPolicy;
+  if (inputs.kustomizeAdd) u.kustomizeAdd = true;
   return u;
 }
 

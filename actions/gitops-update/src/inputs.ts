@@ -40,6 +40,7 @@ export interface GitopsInputs {
   autoMerge: MergeMethod | undefined;
   helmKeys: string[];
   fluxPolicy: string | undefined;
+  kustomizeAdd: boolean;
   author: GitIdentity;
   dryRun: boolean;
 }
@@ -158,6 +159,7 @@ export function readInputs(env: NodeJS.ProcessEnv = process.env): GitopsInputs {
     autoMerge,
     helmKeys,
     fluxPolicy,
+    kustomizeAdd: getBooleanInput('kustomize-add', false),
     author,
     dryRun: getBooleanInput('dry-run', false),
   };

@@ -16,7 +16,15 @@ import {
   type YAMLMap,
 } from 'yaml';
 import { parseReference } from '../oci/reference.js';
-import { LineIndex, type Rewrite, rewriteScalar, type ScalarSpot, scalarSpot, splice } from './yaml-splice.js';
+import {
+  LineIndex,
+  type Rewrite,
+  rewriteScalar,
+  type ScalarSpot,
+  safeAsPlain,
+  scalarSpot,
+  splice,
+} from './yaml-splice.js';
 
 export type ManifestFormat =
   | 'kubernetes'
@@ -39,6 +47,8 @@ export interface ImageUpdate {
   helmKeys?: readonly string[];
   /** `namespace:name` of the Flux ImagePolicy whose markers are acted on */
   fluxPolicy?: string;
+  /** add an `images:` entry to a Kustomization that has none for this image */
+  kustomizeAdd?: boolean;
 }
 
 /** A value as written, with its editable place when it has one. */
@@ -171,7 +181,82 @@ export function planImageEdit(source: string, update: ImageUpdate): FileEditPlan
 
   for (const doc of docs) findSites(doc, source, lines, helmKeys, sites, valueSpots);
   const markers = findFluxMarkers(source, lines, valueSpots);
-  return plan(source, sites, markers, update);
+  const planned = plan(source, sites, markers, update);
+  const only = docs.length === 1 ? docs[0] : undefined;
+  if (!update.kustomizeAdd || !only || formatOf(only) !== 'kustomize' || planned.matched.has('kustomize')) {
+    return planned.result;
+  }
+  const added = kustomizeEntry(only, source, lines, update);
+  const { result } = planned;
+  if ('why' in added) {
+    result.skipped.push({ line: 1, format: 'kustomize', text: 'images', why: added.why });
+    return result;
+  }
+  result.content = splice(source, [...planned.rewrites, added.rewrite]);
+  result.changes.push(added.change);
+  result.changes.sort((a, b) => a.line - b.line);
+  return result;
+}
+
+/** Where the last value inside a node ends (a collection's own range runs on over trailing comments). */
+function valueEnd(node: unknown): number | undefined {
+  if (isScalar(node) || isAlias(node)) return node.range?.[1];
+  if (isMap(node) || isSeq(node)) {
+    let end: number | undefined;
+    for (const item of node.items) {
+      const e = isPair(item) ? (valueEnd(item.value) ?? valueEnd(item.key)) : valueEnd(item);
+      if (e !== undefined && (end === undefined || e > end)) end = e;
+    }
+    return end;
+  }
+  return undefined;
+}
+
+/** A new `images:` entry for the image, appended to the list (or a new list at the end). */
+function kustomizeEntry(
+  doc: Document,
+  source: string,
+  lines: LineIndex,
+  update: ImageUpdate,
+): { rewrite: Rewrite; change: ImageChange } | { why: string } {
+  const eol = source.includes('\r\n') ? '\r\n' : '\n';
+  const name =
+    update.image.registry === 'docker.io'
+      ? update.image.repository.replace(/^library\//, '')
+      : `${update.image.registry}/${update.image.repository}`;
+  const scalar = (v: string) => (safeAsPlain(v) ? v : JSON.stringify(v));
+  const fields = [`name: ${scalar(name)}`];
+  if (update.newImage) fields.push(`newName: ${scalar(update.newImage)}`);
+  if (update.tag) fields.push(`newTag: ${scalar(update.tag)}`);
+  if (update.digest) fields.push(`digest: ${update.digest}`);
+  const shown = `${update.newImage ?? name}${update.tag ? `:${update.tag}` : ''}${update.digest ? `@${update.digest}` : ''}`;
+  const root = doc.contents as YAMLMap;
+  const images = root.get('images', true);
+  let at: number;
+  let text: string;
+  if (images === undefined) {
+    at = source.length;
+    const before = source.slice(0, at);
+    const lead = before === '' || before.endsWith('\n') ? '' : eol;
+    text = `${lead}images:${eol}${fields.map((f, i) => `${i === 0 ? '- ' : '  '}${f}${eol}`).join('')}`;
+  } else if (isSeq(images) && !images.flow && images.items.length > 0 && images.range) {
+    const first = images.range[0];
+    const lineStart = source.lastIndexOf('\n', first - 1) + 1;
+    const indent = source.slice(lineStart, first);
+    if (!/^ *$/.test(indent)) return { why: 'its images list does not start on a line of its own' };
+    const end = valueEnd(images.items.at(-1)) ?? images.range[1];
+    const nl = source.indexOf('\n', end);
+    at = nl < 0 ? source.length : nl + 1;
+    const lead = nl < 0 ? eol : '';
+    text = `${lead}${fields.map((f, i) => `${indent}${i === 0 ? '- ' : '  '}${f}${eol}`).join('')}`;
+  } else {
+    return { why: 'its images list is empty or written in flow style; add the entry once by hand' };
+  }
+  const line = lines.lineOf(Math.min(at, Math.max(0, source.length - 1))) + (at >= source.length ? 1 : 0);
+  return {
+    rewrite: { start: at, end: at, replacement: text },
+    change: { line, format: 'kustomize', path: 'images', old: '', new: shown, note: 'added a Kustomize images entry' },
+  };
 }
 
 function field(node: unknown, source: string, lines: LineIndex): Field | undefined {
@@ -195,6 +280,8 @@ function formatOf(doc: Document): ManifestFormat {
     return 'kubernetes';
   }
   if (keys.has('services')) return 'compose';
+  // a Kustomization may leave out apiVersion and kind; Helm values name maps `resources` too
+  if (['resources', 'components', 'bases'].some((k) => isSeq((root as YAMLMap).get(k, true)))) return 'kustomize';
   return 'helm';
 }
 
@@ -427,7 +514,13 @@ interface Wanted {
   value: string;
 }
 
-function plan(source: string, sites: Site[], markers: FluxMarker[], update: ImageUpdate): FileEditPlan {
+function plan(
+  source: string,
+  sites: Site[],
+  markers: FluxMarker[],
+  update: ImageUpdate,
+): { result: FileEditPlan; rewrites: Rewrite[]; matched: Set<ManifestFormat> } {
+  const matched = new Set<ManifestFormat>();
   const changes: ImageChange[] = [];
   const references: FoundReference[] = [];
   const skipped: FoundReference[] = [];
@@ -500,6 +593,7 @@ function plan(source: string, sites: Site[], markers: FluxMarker[], update: Imag
         ref.why = whyNot(name, target);
         continue;
       }
+      matched.add(site.format);
       if (!value.spot) {
         ref.why = value.why ?? 'cannot be edited in place';
         skipped.push(ref);
@@ -530,6 +624,7 @@ function plan(source: string, sites: Site[], markers: FluxMarker[], update: Imag
       ref.why = whyNot(assembled, target, site.globalRegistry);
       continue;
     }
+    matched.add(site.format);
     const planned = planFields(site, update, via);
     if ('why' in planned) {
       ref.why = planned.why;
@@ -541,7 +636,7 @@ function plan(source: string, sites: Site[], markers: FluxMarker[], update: Imag
 
   const content = rewrites.length > 0 ? splice(source, rewrites) : source;
   changes.sort((a, b) => a.line - b.line);
-  return { content, changes, references, skipped };
+  return { result: { content, changes, references, skipped }, rewrites, matched };
 }
 
 function isHelmPath(site: Site, update: ImageUpdate): boolean {

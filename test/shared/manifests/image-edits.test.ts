@@ -504,6 +504,45 @@ describe('planImageEdit formats and styles', () => {
     ]);
   });
 
+  it.each([
+    [
+      'appends to an existing images list with its indentation',
+      'resources:\n  - deployment.yaml\nimages:\n  - name: nginx\n    newTag: "1.27"\n# trailing comment\n',
+      'resources:\n  - deployment.yaml\nimages:\n  - name: nginx\n    newTag: "1.27"\n  - name: ghcr.io/acme/app\n    newTag: "1.10"\n    digest: DIGEST\n# trailing comment\n',
+      6,
+    ],
+    [
+      'adds an images list at the end (CRLF kept)',
+      'apiVersion: kustomize.config.k8s.io/v1beta1\r\nkind: Kustomization\r\nresources:\r\n- app.yaml',
+      'apiVersion: kustomize.config.k8s.io/v1beta1\r\nkind: Kustomization\r\nresources:\r\n- app.yaml\r\nimages:\r\n- name: ghcr.io/acme/app\r\n  newTag: "1.10"\r\n  digest: DIGEST\r\n',
+      5,
+    ],
+  ])('kustomize-add %s', (_name, source, expected, line) => {
+    const u: ImageUpdate = { image: image(A), tag: '1.10', digest: D1, kustomizeAdd: true };
+    const plan = planImageEdit(source, u);
+    expect(plan.content).toBe(expected.replace('DIGEST', D1));
+    expect(plan.changes).toEqual([
+      {
+        line,
+        format: 'kustomize',
+        path: 'images',
+        old: '',
+        new: `ghcr.io/acme/app:1.10@${D1}`,
+        note: 'added a Kustomize images entry',
+      },
+    ]);
+    // the entry is found on the next run: nothing more is added
+    expect(planImageEdit(plan.content, u).content).toBe(plan.content);
+  });
+
+  it('kustomize-add leaves Helm values (a `resources` map) and files already naming the image alone', () => {
+    const u: ImageUpdate = { image: image(A), tag: '2', kustomizeAdd: true };
+    const helm = 'resources:\n  limits: {cpu: 1}\n';
+    expect(planImageEdit(helm, u).content).toBe(helm);
+    const has = 'resources: [a.yaml]\nimages:\n- name: ghcr.io/acme/app\n  newTag: "1"\n';
+    expect(planImageEdit(has, u).content).toBe(has.replace('"1"', '"2"'));
+  });
+
   it('a different registry is explained', () => {
     const plan = planImageEdit('image: quay.io/acme/app:1\n', { image: image(A), tag: '2' });
     expect(plan.references).toEqual([
