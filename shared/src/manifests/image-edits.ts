@@ -67,7 +67,8 @@ type Site =
       path: string;
       line: number;
       registry?: Field;
-      name: Field;
+      /** absent for a `helm-keys` path whose repository comes from the chart's defaults */
+      name?: Field;
       tag?: Field;
       digest?: Field;
       globalRegistry?: string;
@@ -354,16 +355,15 @@ function findSites(
     let name: Field | undefined;
     if (repository && !/^[a-z]+:\/\//i.test(repository.text)) name = repository;
     else if (imageField && registry && !imageField.text.includes(':')) name = imageField;
-    if (!name) return false;
+    if (!name && !(byPath && (tag || digest))) return false;
     if (!tag && !digest && !byPath) return false;
     sites.push({
       kind: 'fields',
       format: format === 'kubernetes' ? 'helm' : format,
       path: where,
       line,
-      name,
       byPath,
-      ...opt({ registry, tag, digest, globalRegistry: registry ? undefined : globalRegistry }),
+      ...opt({ name, registry, tag, digest, globalRegistry: registry ? undefined : globalRegistry }),
     });
     return true;
   };
@@ -392,16 +392,16 @@ function findSites(
     for (const [prefix, g] of groups) {
       const where = [...path, prefix].filter(Boolean).join('.');
       const nameField = g.repository ?? (g.registry ? g.image : undefined);
-      if (nameField && (g.tag || g.digest)) {
-        const line = nameField.line;
+      const byPath = prefix !== '' && isHelmKey(prefix.split('.'));
+      if ((nameField || byPath) && (g.tag || g.digest)) {
+        const line = (nameField ?? g.tag ?? g.digest)?.line ?? 1;
         sites.push({
           kind: 'fields',
           format: 'argocd-helm',
           path: where,
           line,
-          name: nameField,
-          byPath: false,
-          ...opt({ registry: g.registry, tag: g.tag, digest: g.digest }),
+          byPath,
+          ...opt({ name: nameField, registry: g.registry, tag: g.tag, digest: g.digest }),
         });
       } else if (g.image && !g.registry) {
         sites.push({ kind: 'string', format: 'argocd-helm', path: `${where}.image`, value: g.image, prefix: '' });
@@ -604,7 +604,8 @@ function plan(
     }
     // separate fields
     const registryText = site.registry?.text.replace(/\/+$/, '');
-    const assembled = registryText ? `${registryText}/${site.name.text}` : site.name.text;
+    const nameText = site.name?.text ?? '';
+    const assembled = site.name ? (registryText ? `${registryText}/${nameText}` : nameText) : `(${site.path})`;
     const shown = `${assembled}${site.tag ? `:${site.tag.text}` : ''}${site.digest ? `@${site.digest.text}` : ''}`;
     const ref: FoundReference = { line: site.line, format: site.format, text: shown };
     references.push(ref);
@@ -618,8 +619,9 @@ function plan(
     }
     let via: 'own' | 'global' | 'path' | undefined;
     if (sameImage(assembled, target)) via = 'own';
-    else if (site.globalRegistry && sameImage(`${site.globalRegistry}/${site.name.text}`, target)) via = 'global';
-    else if (site.byPath && samePath(site.name.text, target)) via = 'path';
+    else if (site.name && site.globalRegistry && sameImage(`${site.globalRegistry}/${nameText}`, target))
+      via = 'global';
+    else if (site.byPath && (!site.name || samePath(nameText, target))) via = 'path';
     if (!via) {
       ref.why = whyNot(assembled, target, site.globalRegistry);
       continue;

@@ -316,6 +316,20 @@ describe('planImageEdit formats and styles', () => {
       expected: 'backend:\n  img:\n    ref:\n      repository: acme/app\n      tag: "1.1"\n',
     },
     {
+      name: 'helm-keys: a tag alone whose repository comes from the chart defaults',
+      source: 'controller:\n  image:\n    tag: v1.0 # chart default repository\n  replicas: 1\n',
+      update: { tag: 'v1.1', helmKeys: ['controller.image'] },
+      expected: 'controller:\n  image:\n    tag: v1.1 # chart default repository\n  replicas: 1\n',
+    },
+    {
+      name: 'helm-keys: Argo CD parameters that set only image.tag',
+      source:
+        'spec:\n  source:\n    helm:\n      parameters:\n      - name: image.tag\n        value: "1.0"\n      - name: other.tag\n        value: "1.0"\n',
+      update: { tag: '1.1', helmKeys: ['image'] },
+      expected:
+        'spec:\n  source:\n    helm:\n      parameters:\n      - name: image.tag\n        value: "1.1"\n      - name: other.tag\n        value: "1.0"\n',
+    },
+    {
       name: 'Kustomize: matched by newName when there is one',
       source: [
         'kind: Kustomization',
@@ -474,7 +488,7 @@ describe('planImageEdit formats and styles', () => {
     ]);
   });
 
-  it('never rewrites a ${VAR} image, and says so', () => {
+  it('never rewrites an image with a variable, and says so', () => {
     const source = `services:\n  web:\n    image: ghcr.io/acme/app:${VAR}\n`;
     const plan = planImageEdit(source, { image: image(A), tag: '2' });
     expect(plan.content).toBe(source);
