@@ -33,14 +33,29 @@ export const ACTIONS_BOT: GitIdentity = {
 /** How a push ended: landed, or refused because the remote moved on (fetch, rebase, retry). */
 export type PushResult = 'pushed' | 'rejected';
 
-/** Environment that hands git an `Authorization` header for one command, without argv or disk. */
-export function authEnv(token: string | undefined): Record<string, string> {
+/**
+ * Environment that hands git an `Authorization` header for one command, without argv or disk.
+ * With the remote's URL the header is keyed to its origin and any header configured there
+ * before (actions/checkout persists one in .git/config) is reset first: git keeps only the most
+ * specific URL match, and two Authorization headers are refused by GitHub.
+ */
+export function authEnv(token: string | undefined, remoteUrl?: string): Record<string, string> {
   if (!token) return {};
   const basic = Buffer.from(`x-access-token:${token}`).toString('base64');
+  let origin: string | undefined;
+  try {
+    const u = remoteUrl ? new URL(remoteUrl) : undefined;
+    if (u && (u.protocol === 'https:' || u.protocol === 'http:')) origin = `${u.origin}/`;
+  } catch {
+    origin = undefined;
+  }
+  const key = origin ? `http.${origin}.extraheader` : 'http.extraheader';
   return {
-    GIT_CONFIG_COUNT: '1',
-    GIT_CONFIG_KEY_0: 'http.extraHeader',
-    GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}`,
+    GIT_CONFIG_COUNT: '2',
+    GIT_CONFIG_KEY_0: key,
+    GIT_CONFIG_VALUE_0: '',
+    GIT_CONFIG_KEY_1: key,
+    GIT_CONFIG_VALUE_1: `Authorization: Basic ${basic}`,
   };
 }
 
@@ -54,6 +69,8 @@ export class GitRepo {
   private readonly run: CommandRunner;
   private readonly env: NodeJS.ProcessEnv | undefined;
   private readonly timeoutMs: number;
+  /** the remote's URL, for keying the auth header to it (read once, when a token is first used) */
+  private remoteUrl: Promise<string | undefined> | undefined;
   private tags: Promise<string[]> | undefined;
 
   constructor(options: GitRepoOptions = {}) {
@@ -69,7 +86,7 @@ export class GitRepo {
     return this.run('git', args, { cwd: this.cwd, env, timeoutMs: this.timeoutMs, description }).then((r) => r.stdout);
   }
 
-  private gitWith(
+  private async gitWith(
     args: string[],
     description: string,
     options: {
@@ -78,12 +95,23 @@ export class GitRepo {
       timeoutMs?: number;
       extraEnv?: Record<string, string>;
       input?: string;
+      /** the URL the command talks to, when it is not the remote `origin` of this repository */
+      url?: string;
     } = {},
   ) {
+    let url = options.url;
+    if (options.token && url === undefined) {
+      this.remoteUrl ??= this.run('git', ['config', '--get', 'remote.origin.url'], {
+        cwd: this.cwd,
+        env: { ...(this.env ?? process.env), GIT_TERMINAL_PROMPT: '0' },
+        allowFailure: true,
+      }).then((r) => (r.code === 0 ? r.stdout.trim() : undefined));
+      url = await this.remoteUrl;
+    }
     const env = {
       ...(this.env ?? process.env),
       GIT_TERMINAL_PROMPT: '0',
-      ...authEnv(options.token),
+      ...authEnv(options.token, url),
       ...options.extraEnv,
     };
     return this.run('git', args, {
@@ -116,6 +144,7 @@ export class GitRepo {
     args.push('--', url, dir);
     await parent.gitWith(args, `git clone of ${url}${options.branch ? ` (branch ${options.branch})` : ''}`, {
       ...(options.token ? { token: options.token } : {}),
+      url,
     });
     return new GitRepo({ ...options, cwd: dir });
   }

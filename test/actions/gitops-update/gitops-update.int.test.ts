@@ -204,6 +204,34 @@ describe('gitops-update mode commit against a real git server', () => {
     expectTokenNowhere(r);
   });
 
+  it('works in an existing checkout (path) whose persisted header holds another token', async () => {
+    const workspace = mkdtempSync(join(root, 'ws-checkout-'));
+    const checkout = join(workspace, 'deploy-repo');
+    // what actions/checkout leaves behind: the remote URL without credentials and an extraheader
+    await runCommand('git', ['clone', '-q', `${gitServer.url}/acme/deploy.git`, checkout], {
+      env: {
+        ...gitEnv(),
+        GIT_CONFIG_COUNT: '1',
+        GIT_CONFIG_KEY_0: 'http.extraheader',
+        GIT_CONFIG_VALUE_0: `Authorization: Basic ${BASIC}`,
+      },
+    });
+    const stale = Buffer.from('x-access-token:ghs_expiredCheckoutToken').toString('base64');
+    await git(checkout, ['config', '--local', `http.${gitServer.url}/.extraheader`, `AUTHORIZATION: basic ${stale}`]);
+    const r = await runAction('gitops-update', {
+      workspace,
+      inputs: { ...commitInputs, path: 'deploy-repo' },
+      githubToken: TOKEN,
+      env: serverEnv(),
+    });
+    expect(r.errors).toEqual([]);
+    expect(r.code).toBe(0);
+    expect(r.outputs.commit).toBe(await git(bare, ['rev-parse', 'main']));
+    expect(await git(checkout, ['rev-parse', 'HEAD'])).toBe(r.outputs.commit);
+    expect(await show('main', PODINFO)).toContain('  tag: 6.15.0\n');
+    expect(readFileSync(join(checkout, '.git/config'), 'utf8')).not.toContain(BASIC);
+  });
+
   it('refuses a wrong token with git’s own answer', async () => {
     const r = await runAction('gitops-update', {
       inputs: commitInputs,
