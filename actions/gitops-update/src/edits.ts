@@ -111,7 +111,9 @@ export function renderDiff(plan: FilePlan, context = 2): string {
 /** Why nothing was updated: each file's references and the reason each was left. */
 export function explainNoMatch(plans: readonly FilePlan[], image: string): string {
   const lines = [`No reference to ${image} was updated in ${plans.length} file(s):`];
-  for (const p of plans) {
+  // files with references first: they answer the question; a long tail of empty files does not
+  const ordered = [...plans].sort((a, b) => Number(b.references.length > 0) - Number(a.references.length > 0));
+  for (const p of ordered.slice(0, 30)) {
     if (p.references.length === 0) {
       lines.push(`  ${p.file}: no image references found`);
       continue;
@@ -121,6 +123,7 @@ export function explainNoMatch(plans: readonly FilePlan[], image: string): strin
       lines.push(`    line ${r.line} (${r.format}) ${r.text}${r.why ? `: ${r.why}` : ': already up to date'}`);
     if (p.references.length > 20) lines.push(`    ... and ${p.references.length - 20} more`);
   }
+  if (ordered.length > 30) lines.push(`  ... and ${ordered.length - 30} more file(s)`);
   return lines.join('\n');
 }
 
