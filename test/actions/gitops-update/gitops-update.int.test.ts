@@ -96,6 +96,7 @@ beforeAll(async () => {
 
 beforeEach(async () => {
   beforeRequest = undefined;
+  gitServer.requests.length = 0;
   rmSync(serverRoot, { recursive: true, force: true });
   bare = join(serverRoot, 'acme', 'deploy.git');
   mkdirSync(bare, { recursive: true });
@@ -230,6 +231,22 @@ describe('gitops-update mode commit against a real git server', () => {
     expect(await git(checkout, ['rev-parse', 'HEAD'])).toBe(r.outputs.commit);
     expect(await show('main', PODINFO)).toContain('  tag: 6.15.0\n');
     expect(readFileSync(join(checkout, '.git/config'), 'utf8')).not.toContain(BASIC);
+  });
+
+  it('dry-run clones and shows the diff against the branch, and pushes nothing', async () => {
+    const before = await git(bare, ['rev-parse', 'main']);
+    const r = await runAction('gitops-update', {
+      inputs: { ...commitInputs, 'dry-run': true },
+      githubToken: TOKEN,
+      env: serverEnv(),
+    });
+    expect(r.errors).toEqual([]);
+    expect(r.outputs.changed).toBe('true');
+    expect(r.outputs.commit).toBe('');
+    expect(r.stdout).toContain('+  tag: 6.15.0');
+    expect(r.summary).toContain('(dry run)');
+    expect(await git(bare, ['rev-parse', 'main'])).toBe(before);
+    expect(gitServer.requests.some((q) => q.url.includes('git-receive-pack'))).toBe(false);
   });
 
   it('refuses a wrong token with git’s own answer', async () => {
