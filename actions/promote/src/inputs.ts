@@ -11,7 +11,7 @@ import { ConfigurationError } from '#shared/errors.js';
 import { formatPlatform, parsePlatform } from '#shared/oci/copy.js';
 import { isValidTag, type Reference } from '#shared/oci/reference.js';
 import { parseList } from '#shared/parse.js';
-import { compileTagPatterns, DEFAULT_SEMVER_TAG_PATTERNS, type TagMatcher } from '#shared/policy/tag-patterns.js';
+import { compileTagPatterns, type TagMatcher } from '#shared/policy/tag-patterns.js';
 import { parseSource, resolveTargets, type Target } from './targets.js';
 
 export const REFERRER_MODES = ['all', 'signatures', 'none'] as const;
@@ -38,10 +38,19 @@ export interface PromoteInputs {
   dryRun: boolean;
 }
 
-/** `none` protects no tag; not given means the semver defaults. */
+/**
+ * Full versions only: `1.2.3`, `v1.2.3`, with a pre-release (`-rc.1`) and a build part (`+` is
+ * not allowed in tags, so `_build.5` or `-build.5`). The floating `1`, `1.2`, `v1` and `latest`
+ * that compute-tags moves on every release are deliberately not protected.
+ */
+export const DEFAULT_IMMUTABLE_TAGS: readonly string[] = [
+  '/^v?(0|[1-9]\\d*)\\.(0|[1-9]\\d*)\\.(0|[1-9]\\d*)(-[0-9A-Za-z.-]+)?(_[0-9A-Za-z.-]+)?$/',
+];
+
+/** `none` protects no tag; not given means full versions (DEFAULT_IMMUTABLE_TAGS). */
 export function parseImmutableTags(text: string | undefined): ImmutableTags {
   if (text === undefined) {
-    const patterns = [...DEFAULT_SEMVER_TAG_PATTERNS];
+    const patterns = [...DEFAULT_IMMUTABLE_TAGS];
     return { patterns, matcher: compileTagPatterns(patterns, 'immutable-tags') };
   }
   const patterns = parseList(text);
