@@ -235,23 +235,23 @@ export async function copyImage(
         wave
           .filter((node) => !tagOnly.has(node.digest))
           .map((node) =>
-          limit(async () => {
-            const r = await put(node.digest, node.bytes!, node.mediaType, node.digest);
-            const subject = subjectOf(node.json);
-            if (subject && !r.subjectProcessed) {
-              const list = fallback.get(subject.digest) ?? [];
-              list.push(
-                referrerDescriptor({
-                  digest: node.digest,
-                  mediaType: node.mediaType,
-                  bytes: node.bytes!,
-                  json: node.json,
-                }),
-              );
-              fallback.set(subject.digest, list);
-            }
-          }),
-        ),
+            limit(async () => {
+              const r = await put(node.digest, node.bytes!, node.mediaType, node.digest);
+              const subject = subjectOf(node.json);
+              if (subject && !r.subjectProcessed) {
+                const list = fallback.get(subject.digest) ?? [];
+                list.push(
+                  referrerDescriptor({
+                    digest: node.digest,
+                    mediaType: node.mediaType,
+                    bytes: node.bytes!,
+                    json: node.json,
+                  }),
+                );
+                fallback.set(subject.digest, list);
+              }
+            }),
+          ),
       );
     }
     if (newRoot) await put(newRoot.digest, newRoot.bytes, root.mediaType, newRoot.digest);
