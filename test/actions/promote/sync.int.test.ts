@@ -226,6 +226,35 @@ describe('promote sync mode (bundle, two real registries)', () => {
     expect(await skopeoDigest(`${anon2.host}/${dst}:3.0.0`)).toBe(a.manifest.digest);
   });
 
+  it('writes nothing in a dry run and reports what it would do', async () => {
+    await pushImage(anon.url, src, { tag: '4.0.0' });
+    proxy.requests.length = 0;
+    const r = await mirror({ 'sync-tags': '4.*\nold-*', 'sync-delete': true, 'dry-run': true });
+    expect(r.errors).toEqual([]);
+    expect(counts(r)).toMatchObject({ copied: 1, deleted: 2 });
+    expect(writes(proxy)).toEqual([]);
+    expect(await getManifest(anon2.url, dst, '4.0.0')).toBeNull();
+    expect(await userTags(anon2.url, dst)).toEqual(expect.arrayContaining(['old-1', 'old-2']));
+    expect(r.summary).toContain('Mirror plan (dry run, nothing written)');
+    expect(r.summary).toContain('Would delete');
+  });
+
+  it.each([
+    [{ platforms: 'linux/amd64' }, /^Input 'platforms': is not supported with sync-tags/],
+    [{ 'require-signature': 'true' }, /^Input 'require-signature': is not supported with sync-tags/],
+    [{ 'sync-tags': '/(/' }, /^Input 'sync-tags': '\/\(\/' is not a valid regular expression/],
+    [{ parallel: '0' }, /^Input 'parallel': 0 is out of range/],
+    [{ 'conflict-policy': 'ignore' }, /^Input 'conflict-policy': /],
+  ])('refuses %o before any request', async (extra, message) => {
+    proxy.requests.length = 0;
+    const r = await mirror(extra);
+    expect(r.code).toBe(1);
+    expect(r.errors).toHaveLength(1);
+    expect(r.errors[0]).toMatch(message);
+    expect(r.stdout).not.toMatch(/\n\s+at /);
+    expect(proxy.requests).toEqual([]);
+  });
+
   it('mirrors several repositories in one step from source => target lines', async () => {
     const other = uniq('worker');
     const w = await pushImage(anon.url, other, { tag: '0.1.0' });
