@@ -289,6 +289,9 @@ describe('promote keeps the target’s own cosign signatures', () => {
     const sourceSig = JSON.parse(((await getManifest(anon.url, src, sigTag)) as { bytes: Buffer }).bytes.toString())
       .layers as Desc[];
     expect(merged).toEqual([...ownLayers, ...sourceSig]);
+    expect(r.summary).toMatch(
+      /\.sig merged with the target’s own: 1 signature\(s\) of the source added to the target's 1/,
+    );
     const mergedDigest = await skopeoDigest(`${anon2.host}/${dst}:${sigTag}`);
     expect(mergedDigest).not.toBe(own.digest);
     // The merged config lists one diff_id per signature layer, as cosign writes it.
