@@ -192,33 +192,40 @@ async function syncPair(
         // Another tag may have brought this digest earlier (in an earlier run too).
         const present = knownPresent || (await limit(() => client.headManifest(target, digest))) !== null;
         if (present && (await attachmentsInSync(digest, mediaType))) return null;
-        const graph = await walkGraph(client, source, digest, {
-          referrers: options.referrers,
-          tags: sourceTags,
-          concurrency: options.parallel,
-          logger,
-        });
-        const root = graph.node(graph.root)!;
-        const rootResult: ManifestResult = {
-          digest: root.digest,
-          mediaType: root.mediaType,
-          bytes: root.bytes!,
-          json: root.json,
-        };
-        if (options.dryRun) return rootResult;
-        const r = await copyImage(
-          client,
-          { ...source, digest },
-          { ...target },
-          { referrers: options.referrers, tags: [], graph, concurrency: options.parallel, blobTransfers, logger },
-        );
-        addCopy(r);
-        if (present) out.attachmentsUpdated++;
-        return rootResult;
+        return copies(() => copy(digest, present));
       })();
       images.set(digest, p);
     }
     return p;
+  };
+
+  // At most `parallel` images are walked and copied at once (a separate limit from the tag
+  // checks', so that a copy never waits for a slot its own caller holds).
+  const copies = limiter(options.parallel);
+  const copy = async (digest: string, present: boolean): Promise<ManifestResult> => {
+    const graph = await walkGraph(client, source, digest, {
+      referrers: options.referrers,
+      tags: sourceTags,
+      concurrency: options.parallel,
+      logger,
+    });
+    const root = graph.node(graph.root)!;
+    const rootResult: ManifestResult = {
+      digest: root.digest,
+      mediaType: root.mediaType,
+      bytes: root.bytes!,
+      json: root.json,
+    };
+    if (options.dryRun) return rootResult;
+    const r = await copyImage(
+      client,
+      { ...source, digest },
+      { ...target },
+      { referrers: options.referrers, tags: [], graph, concurrency: options.parallel, blobTransfers, logger },
+    );
+    addCopy(r);
+    if (present) out.attachmentsUpdated++;
+    return rootResult;
   };
 
   const one = async (tag: string): Promise<SyncTagResult> => {
