@@ -11,7 +11,14 @@ import { mergeCosignLayers } from '#shared/oci/cosign-tags.js';
 import { type CopyClient, type CopyResult, copyImage } from '#shared/oci/copy.js';
 import { limiter, walkGraph } from '#shared/oci/graph.js';
 import { isIndexMediaType } from '#shared/oci/media-types.js';
-import { isNotFound, isSignatureLike, parseDigestTag, referrersTag } from '#shared/oci/referrers.js';
+import {
+  isNotFound,
+  isSignatureLike,
+  listReferrers,
+  parseDigestTag,
+  referrersTag,
+  selectsReferrer,
+} from '#shared/oci/referrers.js';
 import type { TagMatcher } from '#shared/policy/tag-patterns.js';
 import type { ImmutableTags, ReferrerMode } from './inputs.js';
 import type { SyncPair } from './targets.js';
@@ -140,6 +147,25 @@ async function syncPair(
     return [digest, ...children];
   };
 
+  // The first answer tells whether the source has the API; the others wait for it, so a
+  // registry without it gets one 404 per run, not one per image.
+  let apiProbe: Promise<boolean> | undefined;
+  const sourceApiReferrers = async (subject: string): Promise<Descriptor[]> => {
+    if (apiProbe && !(await apiProbe)) return [];
+    const call = limit(() => client.referrersApi(source, subject));
+    apiProbe ??= call.then(
+      (list) => list !== null,
+      () => true,
+    );
+    const list = await call;
+    return (list ?? []).filter((d) => selectsReferrer(options.referrers, d));
+  };
+  /** The target's referrers of a subject, through its API and its referrers tag index. */
+  const targetReferrers = async (subject: string): Promise<Set<string>> => {
+    const listing = await limit(() => listReferrers(client, target, subject, { tags: targetSet, api: true }));
+    return new Set(listing.descriptors.map((d) => d.digest));
+  };
+
   /** True when every attachment tag of the source image is at the target, or contained in what the target has. */
   const attachmentsInSync = async (digest: string, mediaType: string): Promise<boolean> => {
     if (options.referrers === 'none') return true;
@@ -178,6 +204,14 @@ async function syncPair(
         const merged = mergeCosignLayers(dst, src);
         if (merged && merged.added.length > 0) return false;
       }
+    }
+    // Referrers pushed through the OCI referrers API have no tag: ask the API, once a registry
+    // is known to have it (the first 404 answers for the whole run).
+    for (const s of subjects) {
+      const referrers = await sourceApiReferrers(s);
+      if (referrers.length === 0) continue;
+      const have = await targetReferrers(s);
+      if (referrers.some((d) => !have.has(d.digest))) return false;
     }
     return true;
   };
