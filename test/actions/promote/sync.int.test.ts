@@ -4,6 +4,9 @@
 // confirms every mirrored digest. Also: the target's own cosign signatures survive a promotion
 // (merged, not replaced), and compute-tags' floating tags move from one release to the next.
 import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { runAction } from '../../harness/run-action.js';
@@ -265,6 +268,47 @@ describe('promote sync mode (bundle, two real registries)', () => {
     });
     expect(r.errors).toEqual([]);
     expect(await skopeoDigest(`${anon2.host}/${dst2}:0.1.0`)).toBe(w.manifest.digest);
+  });
+});
+
+describe('promote sync mode with credentials', () => {
+  it('mirrors into a registry that needs a login, from the docker config, and never shows the password', async () => {
+    const reg = stack.htpasswd;
+    const { username, password } = reg.user;
+    const configDir = mkdtempSync(join(tmpdir(), 'sync-docker-config-'));
+    writeFileSync(
+      join(configDir, 'config.json'),
+      JSON.stringify({ auths: { [reg.host]: { auth: Buffer.from(`${username}:${password}`).toString('base64') } } }),
+    );
+    const src = uniq('public');
+    const image = await pushImage(anon.url, src, { tag: '1.0.0' });
+    const dst = uniq('private');
+    const r = await runAction('promote', {
+      inputs: { source: `${anon.host}/${src}`, targets: `${reg.host}/${dst}`, 'sync-tags': '*' },
+      env: { DOCKER_CONFIG: configDir },
+      eventName: 'schedule',
+      timeoutMs: 120_000,
+    });
+    expect(r.errors).toEqual([]);
+    expect(counts(r)).toMatchObject({ copied: 1 });
+    const shown = r.everything
+      .split('\n')
+      .filter((l) => !l.startsWith('::add-mask::'))
+      .join('\n');
+    expect(shown).not.toContain(password);
+    expect(shown).not.toContain(Buffer.from(`${username}:${password}`).toString('base64'));
+    const { stdout } = await run(
+      stack.skopeo,
+      [
+        'inspect',
+        '--tls-verify=false',
+        '--raw',
+        `--creds=${username}:${password}`,
+        `docker://${reg.host}/${dst}:1.0.0`,
+      ],
+      { encoding: 'buffer', maxBuffer: 16 << 20 },
+    );
+    expect(sha256(stdout as unknown as Buffer)).toBe(image.manifest.digest);
   });
 });
 
