@@ -1,6 +1,6 @@
 // What a sync-mode run did: the outputs, the job summary and the final verdict (which tags
 // failed and why) all come from the one SyncReport.
-import { addHeading, addTable, addText } from '#shared/action/summary.js';
+import { addHeading, addTable, addText, cell } from '#shared/action/summary.js';
 import { formatSize } from '#shared/parse.js';
 import type { SyncInputs } from './inputs.js';
 import type { BlobCounts } from './report.js';
@@ -94,7 +94,7 @@ export function writeSyncSummary(report: SyncReport, inputs: SyncInputs): void {
   );
   for (const p of report.pairs) {
     addHeading(`${p.source} → ${p.target}`, 3);
-    if (p.error) addText(`Not mirrored: ${p.error}`);
+    if (p.error) addText(`Not mirrored: ${cell(p.error)}`);
     // Up-to-date tags are counted, not listed: a mirror of hundreds of tags stays readable.
     const rows = p.tags
       .filter((t) => t.action !== 'unchanged')
@@ -115,16 +115,16 @@ export function writeSyncSummary(report: SyncReport, inputs: SyncInputs): void {
     const d = p.deletions;
     if (d) {
       const lines: string[] = [];
-      if (d.refused) lines.push(`Deletion refused: ${d.refused}`);
-      if (d.error) lines.push(`Deletion stopped: ${d.error}`);
+      if (d.refused) lines.push(`Deletion refused: ${cell(d.refused)}`);
+      if (d.error) lines.push(`Deletion stopped: ${cell(d.error)}`);
       if (d.deleted.length) {
         lines.push(
           `${report.dryRun ? 'Would delete' : 'Deleted'} (gone from the source): ${d.deleted.map((x) => `\`${x}\``).join(', ')} (${d.manifests.length} manifest(s) with attachments and children)`,
         );
       }
-      for (const k of d.kept) lines.push(`Kept \`${k.tag}\`: ${k.reason}`);
+      for (const k of d.kept) lines.push(`Kept \`${k.tag}\`: ${cell(k.reason)}`);
       if (lines.length) addText(lines.join('  \n'));
     }
-    for (const note of p.notes) addText(`> ${note}`);
+    for (const note of p.notes) addText(`> ${cell(note)}`);
   }
 }
