@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { runAction } from '../../harness/run-action.js';
+import { tagEvent } from '../compute-tags/fixtures.js';
 import { FaultProxy } from '../../shared/oci/fault-proxy.js';
 import {
   attachCosignSignature,
@@ -353,26 +354,53 @@ describe('promote keeps the target’s own cosign signatures', () => {
 });
 
 describe('promote with compute-tags’ floating tags as targets', () => {
+  /** compute-tags' bundle on a push of `version`: its `tags` output, full references one per line. */
+  async function computeTags(image: string, version: string): Promise<string> {
+    const { payload, env } = tagEvent(version);
+    const r = await runAction('compute-tags', {
+      inputs: {
+        images: image,
+        tags: 'type=semver,pattern={{version}}\ntype=semver,pattern={{major}}.{{minor}}\ntype=semver,pattern={{major}}',
+      },
+      event: payload,
+      eventName: 'push',
+      env,
+    });
+    expect(r.errors).toEqual([]);
+    return r.outputs.tags as string;
+  }
+
   it('moves 1, 1.3 and latest from one release to the next and keeps each full version', async () => {
     const repo = uniq('release');
+    const image = `${anon.host}/${repo}`;
     const r1 = await pushImage(anon.url, repo, { tag: 'build-1' });
     const r2 = await pushImage(anon.url, repo, { tag: 'build-2' });
-    const first = await promote({ source: `${anon.host}/${repo}:build-1`, targets: '1.3.0, 1.3, 1, latest' });
+
+    const first = await promote({ source: `${image}:build-1`, targets: await computeTags(image, 'v1.3.0') });
     expect(first.errors).toEqual([]);
-    const second = await promote({ source: `${anon.host}/${repo}:build-2`, targets: '1.3.1, 1.3, 1, latest' });
+    expect(JSON.parse(first.outputs.promoted as string).map((p: { target: string }) => p.target)).toEqual(
+      ['1.3.0', '1.3', '1', 'latest'].map((t) => `${image}:${t}`),
+    );
+
+    const second = await promote({ source: `${image}:build-2`, targets: await computeTags(image, 'v1.3.1') });
     expect(second.errors).toEqual([]);
-    expect(JSON.parse(second.outputs.promoted as string).map((p: { action: string }) => p.action)).toEqual([
-      'created',
-      'moved',
-      'moved',
-      'moved',
+    expect(
+      JSON.parse(second.outputs.promoted as string).map((p: { target: string; action: string }) => [
+        p.target,
+        p.action,
+      ]),
+    ).toEqual([
+      [`${image}:1.3.1`, 'created'],
+      [`${image}:1.3`, 'moved'],
+      [`${image}:1`, 'moved'],
+      [`${image}:latest`, 'moved'],
     ]);
     for (const tag of ['1.3.1', '1.3', '1', 'latest']) {
-      expect(await skopeoDigest(`${anon.host}/${repo}:${tag}`)).toBe(r2.manifest.digest);
+      expect(await skopeoDigest(`${image}:${tag}`)).toBe(r2.manifest.digest);
     }
-    expect(await skopeoDigest(`${anon.host}/${repo}:1.3.0`)).toBe(r1.manifest.digest);
+    expect(await skopeoDigest(`${image}:1.3.0`)).toBe(r1.manifest.digest);
     // The full version stays protected.
-    const refused = await promote({ source: `${anon.host}/${repo}:build-2`, targets: '1.3.0' });
+    const refused = await promote({ source: `${image}:build-2`, targets: '1.3.0' });
     expect(refused.code).toBe(1);
     expect(refused.errors[0]).toMatch(/1\.3\.0.*is immutable/);
   });
