@@ -8,6 +8,7 @@
 import { describeError } from '#shared/errors.js';
 import type { Logger } from '#shared/action/log.js';
 import type { Descriptor, RegistryClient, RepositoryRef } from '#shared/oci/client.js';
+import { limiter } from '#shared/oci/graph.js';
 import { isIndexMediaType } from '#shared/oci/media-types.js';
 import { isNotFound, parseDigestTag, referrersTag } from '#shared/oci/referrers.js';
 
@@ -46,10 +47,11 @@ export async function deleteTags(
   client: DeleteClient,
   repo: RepositoryRef,
   doomedTags: readonly string[],
-  options: { maxDeletions: number; dryRun: boolean; logger: Logger },
+  options: { maxDeletions: number; dryRun: boolean; parallel: number; logger: Logger },
 ): Promise<DeletionOutcome> {
   const out: DeletionOutcome = { deleted: [], manifests: [], kept: [] };
   const where = `${repo.registry}/${repo.repository}`;
+  const limit = limiter(options.parallel);
   try {
     // Listed again after mirroring: a tag pushed meanwhile counts as kept.
     const tags = await client.listTags(repo);
@@ -59,7 +61,7 @@ export async function deleteTags(
       tags
         .filter((t) => !parseDigestTag(t) || doomed.has(t))
         .map(async (t) => {
-          const d = await client.headManifest(repo, t);
+          const d = await limit(() => client.headManifest(repo, t));
           if (!d) {
             throw new Error(`tag ${t} is listed but cannot be read (HEAD answered 404); deleting nothing`);
           }
@@ -74,7 +76,7 @@ export async function deleteTags(
       if (keptDigests.has(digest)) return;
       keptDigests.add(digest);
       if (!isIndexMediaType(mediaType)) return;
-      const index = await client.getManifest(repo, digest);
+      const index = await limit(() => client.getManifest(repo, digest));
       const children = (index.json?.manifests ?? []) as Descriptor[];
       await Promise.all(children.map((c) => keepClosure(c.digest, c.mediaType)));
     };
@@ -161,7 +163,7 @@ export async function deleteTags(
     for (const p of plans) {
       // Checked right before the delete: a doomed tag moved elsewhere meanwhile is kept, and so
       // is the digest.
-      const now = await Promise.all(p.tags.map((t) => client.headManifest(repo, t)));
+      const now = await Promise.all(p.tags.map((t) => limit(() => client.headManifest(repo, t))));
       const moved = p.tags.filter((_, i) => now[i] && now[i]!.digest !== p.digest);
       if (moved.length > 0) {
         for (const t of p.tags)

@@ -319,6 +319,7 @@ async function syncPair(
       out.deletions = await deleteTags(client, target, doomed, {
         maxDeletions: options.maxDeletions,
         dryRun: options.dryRun,
+        parallel: options.parallel,
         logger,
       });
     }
