@@ -8,7 +8,8 @@ import type { BlobBody, BlobTransfer, Descriptor, RepositoryRef } from '#shared/
 import { compileTagPatterns } from '#shared/policy/tag-patterns.js';
 import { parseImmutableTags } from '../../../actions/promote/src/inputs.js';
 import { type SyncClient, sync } from '../../../actions/promote/src/sync.js';
-import { blob, EMPTY_JSON, imageManifest, MemoryRegistry } from '../../shared/oci/memory-registry.js';
+import { deleteTags } from '../../../actions/promote/src/sync-delete.js';
+import { blob, EMPTY_JSON, imageManifest, MemoryRegistry, OCI_INDEX } from '../../shared/oci/memory-registry.js';
 
 class Repo extends MemoryRegistry {
   readonly blobs = new Set<string>();
@@ -69,8 +70,8 @@ class Registries implements SyncClient {
     return 'uploaded';
   };
   mountBlob = async () => false;
-  deleteManifest = async () => {};
-  deleteTag = async () => false;
+  deleteManifest = async (_r: RepositoryRef, _digest: string): Promise<void> => {};
+  deleteTag = async (_r: RepositoryRef, _tag: string): Promise<boolean> => false;
 }
 
 const SRC = { registry: 'src.example', repository: 'app' };
@@ -131,5 +132,52 @@ describe('sync with the referrers API', () => {
     expect(r.pairs[0]?.tags.map((t) => t.action)).toEqual(['unchanged', 'unchanged']);
     expect(regs.log.filter((l) => l.startsWith('referrersApi'))).toHaveLength(1);
     expect(regs.log.filter((l) => /^(putManifest|pushBlob) /.test(l))).toEqual([]);
+  });
+});
+
+describe('deleteTags (sync-delete planning)', () => {
+  /** A target repository holding two indexes that share one platform image. */
+  function target() {
+    const regs = new Registries(false);
+    const repo = regs.repo(DST);
+    const img = (n: string) =>
+      repo.add(imageManifest(blob('application/vnd.oci.image.config.v1+json', `{"n":"${n}"}`), []));
+    const shared = img('shared');
+    const own = img('own');
+    const kept = repo.add({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [shared] }, '2.0.0');
+    const doomed = repo.add({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [shared, own] }, '1.0.0');
+    repo.tagMap.set('2.0.0-shared', shared.digest);
+    const deleted: string[] = [];
+    regs.deleteManifest = async (_r: RepositoryRef, digest: string) => {
+      deleted.push(digest);
+    };
+    return { regs, shared, own, kept, doomed, deleted };
+  }
+  const opts = { maxDeletions: 10, dryRun: false, parallel: 2, logger };
+
+  it('deletes a doomed index and its own children, never an image a kept index lists', async () => {
+    const { regs, own, doomed, deleted } = target();
+    const r = await deleteTags(regs, DST, ['1.0.0'], opts);
+    expect(r).toEqual({ deleted: ['1.0.0'], manifests: [doomed.digest, own.digest], kept: [] });
+    expect(deleted).toEqual([doomed.digest, own.digest]);
+  });
+
+  it('keeps a doomed tag on an image that a kept index lists, and says why', async () => {
+    const { regs, shared, deleted } = target();
+    const r = await deleteTags(regs, DST, ['2.0.0-shared'], opts);
+    expect(r.kept).toEqual([
+      { tag: '2.0.0-shared', reason: `its image ${shared.digest} is part of an index a kept tag points at` },
+    ]);
+    expect(deleted).toEqual([]);
+  });
+
+  it('deletes nothing above max-deletions, and nothing when a listed tag cannot be read', async () => {
+    const { regs, deleted } = target();
+    const over = await deleteTags(regs, DST, ['1.0.0'], { ...opts, maxDeletions: 1 });
+    expect(over.refused).toBe('removing 1 tag(s) takes 2 deletions, more than max-deletions (1); nothing was deleted');
+    regs.repo(DST).tagMap.set('ghost', `sha256:${'0'.repeat(64)}`);
+    const broken = await deleteTags(regs, DST, ['1.0.0'], opts);
+    expect(broken.error).toMatch(/tag ghost is listed but cannot be read/);
+    expect(deleted).toEqual([]);
   });
 });
