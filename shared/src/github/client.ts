@@ -1,7 +1,9 @@
 // The one seam to the GitHub REST API: JSON requests with the token, `Link` pagination, the
 // primary (`x-ratelimit-*`) and secondary (`Retry-After`, "secondary rate limit") rate limits,
 // and retries of transient failures. Base URL from GITHUB_API_URL so GHES and tests work alike.
+// Requests go through the shared transport, so HTTPS_PROXY / NO_PROXY apply as for registries.
 import { OperationError } from '../errors.js';
+import { createFetch, type HttpFetch } from '../http/fetch.js';
 
 export interface GitHubClientOptions {
   /** API root; default GITHUB_API_URL or https://api.github.com */
@@ -18,6 +20,10 @@ export interface GitHubClientOptions {
   sleep?: (ms: number) => Promise<void>;
   now?: () => number;
   logger?: { debug(message: string): void; warning?(message: string): void };
+  /** where the proxy variables are read (default process.env) */
+  env?: NodeJS.ProcessEnv;
+  /** how requests are sent (default: the shared transport, proxies honoured) */
+  fetch?: HttpFetch;
 }
 
 export interface GitHubResponse<T> {
@@ -76,6 +82,7 @@ export class GitHubClient {
   private readonly now: () => number;
   private readonly userAgent: string;
   private readonly logger: GitHubClientOptions['logger'];
+  private readonly send: HttpFetch;
   private requests = 0;
   /** epoch ms until which the primary limit is exhausted, learnt from the last answer */
   private exhaustedUntil = 0;
@@ -90,6 +97,7 @@ export class GitHubClient {
     this.now = options.now ?? Date.now;
     this.userAgent = options.userAgent ?? 'container-image-actions';
     this.logger = options.logger;
+    this.send = options.fetch ?? createFetch(options.env ? { env: options.env } : undefined);
   }
 
   requestCount(): number {
@@ -111,7 +119,7 @@ export class GitHubClient {
       let res: Response;
       try {
         this.requests++;
-        res = await fetch(url, {
+        res = await this.send(url, {
           method,
           redirect: 'follow',
           headers: {
