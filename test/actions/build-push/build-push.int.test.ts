@@ -52,6 +52,27 @@ const registry = () => stack.anonymous.host;
 const buildxEnv = () => engines.env;
 const dockerEnv = () => ({ DOCKER_HOST: stack.docker?.host ?? '' });
 
+/** The log groups of a run with the lines shown in each (commands-stopped regions unwrapped). */
+function logGroups(stdout: string): Array<{ title: string; lines: string[] }> {
+  const groups: Array<{ title: string; lines: string[] }> = [];
+  let current: { title: string; lines: string[] } | undefined;
+  let token: string | undefined;
+  for (const line of stdout.split('\n')) {
+    if (token !== undefined) {
+      if (line === `::${token}::`) token = undefined;
+      else current?.lines.push(line);
+      continue;
+    }
+    if (line.startsWith('::stop-commands::')) token = line.slice('::stop-commands::'.length);
+    else if (line.startsWith('::group::')) {
+      current = { title: line.slice('::group::'.length), lines: [] };
+      groups.push(current);
+    } else if (line === '::endgroup::') current = undefined;
+    else current?.lines.push(line);
+  }
+  return groups;
+}
+
 describe('build-push bundle', () => {
   it.each([
     ['buildx', () => buildxEnv()],
@@ -75,6 +96,10 @@ describe('build-push bundle', () => {
       expect(r.outputs.platforms).toBe('linux/amd64');
       expect(JSON.parse(r.outputs.sizes)['linux/amd64']).toBeGreaterThan(500_000);
       expect(r.summary).toContain(r.outputs.digest);
+      // the builder's own lines were shown, in a group of the build
+      const build = logGroups(r.stdout).filter((g) => g.title === `Building the image with ${builder}`);
+      expect(build).toHaveLength(1);
+      expect(build[0]?.lines.some((l) => l.includes('COPY busybox /bin/busybox'))).toBe(true);
     },
     180_000,
   );
@@ -97,6 +122,15 @@ describe('build-push bundle', () => {
         index.manifests.map((m: { platform: { architecture: string } }) => m.platform.architecture).sort(),
       ).toEqual(['amd64', 'arm64']);
       expect(digestOf(`${repo}:1.0`)).toBe(r.outputs.digest);
+      // each platform's steps are shown in groups of that platform, and only there
+      const groups = logGroups(r.stdout).filter((g) => g.title.startsWith('Building '));
+      for (const platform of ['linux/amd64', 'linux/arm64']) {
+        const own = groups.filter((g) => g.title === `Building ${platform} with ${builder}`);
+        expect(own.length).toBeGreaterThan(0);
+        expect(own.flatMap((g) => g.lines).some((l) => l.includes('COPY busybox /bin/busybox'))).toBe(true);
+        const other = platform === 'linux/amd64' ? 'linux/arm64' : 'linux/amd64';
+        expect(own.flatMap((g) => g.lines).filter((l) => l.includes(`[${other}`))).toEqual([]);
+      }
     },
     180_000,
   );
