@@ -59,7 +59,7 @@ export function defaultEngines(env: NodeJS.ProcessEnv = process.env): Engines {
 /** Lines of a failing build kept for its error message (the rest was shown live). */
 const FAILURE_TAIL_LINES = 400;
 
-const PLATFORM = '[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?';
+const PLATFORM = '[a-z][a-z0-9]*/[a-z0-9_]+(?:/[a-z0-9]+)?';
 
 /**
  * Tells which platform a builder's output line is about: buildx names it in a step's header

@@ -7,7 +7,7 @@ import { openLiveLog } from '#shared/action/live-log.js';
 import { actionLogger, group, info, maskSecret, warning } from '#shared/action/log.js';
 import { setOutputs } from '#shared/action/outputs.js';
 import { saveState } from '#shared/action/state.js';
-import { addTable, addText, writeSummary } from '#shared/action/summary.js';
+import { addHeading, addTable, codes, writeSummary } from '#shared/action/summary.js';
 import { formatSize } from '#shared/parse.js';
 import type { RegistryClient } from '#shared/oci/client.js';
 import { parseReference } from '#shared/oci/reference.js';
@@ -250,12 +250,12 @@ function publish(r: Result): void {
 }
 
 async function writeReport(r: Result): Promise<void> {
-  addText(`### ${r.builder === 'merge' ? 'Merged' : 'Built'} ${r.name ?? 'image'}`);
+  addHeading(`${r.builder === 'merge' ? 'Merged' : 'Built'} ${r.name ?? 'image'}`, 3);
   addTable(
     ['', ''],
     [
-      ['Digest', r.digest || '(not pushed)'],
-      ['Tags', r.tags.join(', ') || '(none)'],
+      ['Digest', r.digest ? { code: r.digest } : '(not pushed)'],
+      ['Tags', r.tags.length ? codes(r.tags) : '(none)'],
       ['Builder', r.builder],
       ...(r.pushedWith ? [['Pushed with', r.pushedWith]] : []),
       ['Cache', r.cache],

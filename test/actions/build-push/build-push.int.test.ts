@@ -14,6 +14,8 @@ import { buildTinyImage, type DockerEndpoint, docker, readRequests, type StackUs
 const stack = inject('stack');
 const SECRET = 'planted-Secret-4711-value';
 const SIMPLE = 'FROM scratch\nCOPY busybox /bin/busybox\nCMD ["/bin/busybox", "true"]\n';
+// a step that differs per platform, so that each platform has steps of its own in the log
+const PER_PLATFORM = ['FROM scratch', 'ARG TARGETARCH', 'COPY busybox /bin/busybox-$TARGETARCH', ''].join('\n');
 
 function workspace(dockerfile: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'bp-ws-'));
@@ -112,7 +114,7 @@ describe('build-push bundle', () => {
     async (builder, env) => {
       const repo = `${registry()}/bp/multi-${builder}`;
       const r = await runAction('build-push', {
-        workspace: workspace(SIMPLE),
+        workspace: workspace(PER_PLATFORM),
         inputs: { builder, tags: `${repo}:1.0`, platforms: 'linux/amd64,linux/arm64' },
         env: env(),
       });

@@ -240,6 +240,8 @@ describe('builder output platforms', () => {
     const lines: Array<[string, string | undefined]> = [
       ['#1 [internal] load build definition from Dockerfile', undefined],
       ['#1 DONE 0.0s', undefined],
+      ['#4 [1/1] COPY busybox /bin/busybox', undefined],
+      ['#4 DONE 0.1s', undefined],
       ['#5 [linux/arm64 1/2] FROM docker.io/library/alpine', 'linux/arm64'],
       ['#6 [linux/amd64 2/2] RUN make', 'linux/amd64'],
       ['#5 0.512 fetching', 'linux/arm64'],
