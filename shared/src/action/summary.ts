@@ -80,7 +80,8 @@ export function addQuote(text: Inline): void {
 }
 
 export function addCodeBlock(code: string): void {
-  block(`<pre><code>${cell(code)}</code></pre>`);
+  // a <pre> block ends only at </pre>: its blank lines are kept
+  buffer += `<pre><code>${cell(code)}</code></pre>${EOL}${EOL}`;
 }
 
 /** A table as HTML, for a block of its own or inside `addDetails`. */
