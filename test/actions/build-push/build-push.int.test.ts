@@ -253,6 +253,10 @@ describe('build-push bundle', () => {
     });
     expect(r.stdout).toMatch(/pushed .*dpush-b:1\.0: sha256:[0-9a-f]{64} \(0 layer\(s\) uploaded, 1 mounted/);
     expect(r.summary).toContain('docker push');
+    // docker's own lines were shown as they came, with commands off, in the push group
+    const push = logGroups(r.stdout).filter((g) => g.title === 'Pushing with docker push');
+    expect(push).toHaveLength(1);
+    expect(push[0]?.lines.filter((l) => /^The push refers to repository /.test(l))).toHaveLength(3);
   }, 120_000);
 
   it('reuses the layers of a base image already in the registry instead of uploading them again', async () => {
