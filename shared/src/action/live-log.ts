@@ -57,3 +57,19 @@ export function openLiveLog(options: LiveLogOptions): LiveLog {
     end: stop,
   };
 }
+
+/** What `runCommand` needs to show a long program's output live: its options, and `end` for after it ran. */
+export interface LiveOutput {
+  options: { onLine: (line: string) => void; tailLines: number };
+  end(): void;
+}
+
+/**
+ * Live output for any long child process (a scan, a clone, a push) in one group named `title`,
+ * keeping the last `tailLines` lines of each stream for the error message:
+ * `const live = liveOutput('Scanning'); try { await runCommand(cmd, args, live.options) } finally { live.end() }`.
+ */
+export function liveOutput(title: string, tailLines = 200): LiveOutput {
+  const log = openLiveLog({ title: () => title });
+  return { options: { onLine: (line) => log.line(line), tailLines }, end: () => log.end() };
+}

@@ -71,3 +71,27 @@ describe('openLiveLog', () => {
     expect(lines().filter((l) => l.includes('group'))).toEqual([]);
   });
 });
+
+describe('liveOutput with a real child process', () => {
+  it('shows its lines in one group as they come, and keeps the last ones for the error', async () => {
+    const { liveOutput } = await import('#shared/action/live-log.js');
+    const { runCommand } = await import('#shared/exec.js');
+    const live = liveOutput('Scanning the image', 2);
+    const script =
+      "console.log('::warning::from the tool'); for (let i = 1; i <= 4; i++) console.error('step ' + i); process.exitCode = 2;";
+    let error: unknown;
+    try {
+      await runCommand(process.execPath, ['-e', script], { ...live.options, description: 'scanner' });
+    } catch (err) {
+      error = err;
+    } finally {
+      live.end();
+    }
+    expect(String(error)).toContain('running scanner: exit code 2: step 4');
+    const shown = lines();
+    expect(shown[0]).toBe('::group::Scanning the image');
+    expect(shown.at(-1)).toBe('::endgroup::');
+    expect(shown.filter((l) => l.startsWith('step '))).toEqual(['step 1', 'step 2', 'step 3', 'step 4']);
+    expect(parseWorkflowCommands(out.join(''))).toEqual({ annotations: [], masks: [] });
+  });
+});
