@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test stack and the integration tests run (registry, docker
-# engine, skopeo, buildah, htpasswd, static busybox, git, openssl) on a fresh Debian 12 machine
+# engine, skopeo, buildah, htpasswd, static busybox, git, openssl, cmark-gfm) on a fresh Debian 12 machine
 # as root. Idempotent: only missing packages are installed, and the package lists are refreshed
 # only when something is missing. Then scripts/install-engines.sh adds the newer dockerd and
 # buildx the build-push tests use, unpacked under .tools/ (nothing system-wide).
@@ -18,6 +18,7 @@ packages=(
   openssl         # the token server's signing certificate
   file            # tells static from dynamic binaries
   ca-certificates
+  cmark-gfm       # renders job summaries the way GitHub does (summary tests)
 )
 
 installed() { # a package counts as installed only when dpkg says so in full

@@ -3,7 +3,9 @@
 // and retries of transient failures. Base URL from GITHUB_API_URL so GHES and tests work alike.
 // GraphQL goes through the same transport (`graphql()`), at `/graphql` on github.com and
 // `/api/graphql` on GHES (whose REST root is `/api/v3`).
+// Requests go through the shared transport, so HTTPS_PROXY / NO_PROXY apply as for registries.
 import { OperationError } from '../errors.js';
+import { createFetch, type HttpFetch } from '../http/fetch.js';
 
 export interface GitHubClientOptions {
   /** API root; default GITHUB_API_URL or https://api.github.com */
@@ -20,6 +22,10 @@ export interface GitHubClientOptions {
   sleep?: (ms: number) => Promise<void>;
   now?: () => number;
   logger?: { debug(message: string): void; warning?(message: string): void };
+  /** where the proxy variables are read (default process.env) */
+  env?: NodeJS.ProcessEnv;
+  /** how requests are sent (default: the shared transport, proxies honoured) */
+  fetch?: HttpFetch;
 }
 
 export interface GitHubResponse<T> {
@@ -78,6 +84,7 @@ export class GitHubClient {
   private readonly now: () => number;
   private readonly userAgent: string;
   private readonly logger: GitHubClientOptions['logger'];
+  private readonly send: HttpFetch;
   private requests = 0;
   /** epoch ms until which the primary limit is exhausted, learnt from the last answer */
   private exhaustedUntil = 0;
@@ -92,6 +99,7 @@ export class GitHubClient {
     this.now = options.now ?? Date.now;
     this.userAgent = options.userAgent ?? 'container-image-actions';
     this.logger = options.logger;
+    this.send = options.fetch ?? createFetch(options.env ? { env: options.env } : undefined);
   }
 
   requestCount(): number {
@@ -113,7 +121,7 @@ export class GitHubClient {
       let res: Response;
       try {
         this.requests++;
-        res = await fetch(url, {
+        res = await this.send(url, {
           method,
           redirect: 'follow',
           headers: {
