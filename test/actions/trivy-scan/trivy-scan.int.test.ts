@@ -1,7 +1,11 @@
 // trivy-scan through its bundle, the way the runner runs it: a stand-in trivy (trivy-path) that
 // writes the recorded reports, and Trivy databases pushed with Trivy's media types to the test
 // stack's registry and fetched by the action's own registry client.
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
@@ -259,6 +263,50 @@ describe('trivy-scan bundle', () => {
       expect(again.stdout).toContain('is already in');
     } finally {
       await throttled.close();
+    }
+  });
+
+  it('installs Trivy from a mirror, verified against trivy-checksum, and refuses a tampered archive', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'release-'));
+    copyFileSync(standIn, join(dir, 'trivy'));
+    writeFileSync(join(dir, 'LICENSE'), 'Apache License 2.0\n');
+    execFileSync('tar', ['-czf', join(dir, 'good.tar.gz'), '-C', dir, 'LICENSE', 'trivy']);
+    writeFileSync(join(dir, 'trivy'), '#!/bin/sh\necho tampered\n');
+    execFileSync('tar', ['-czf', join(dir, 'bad.tar.gz'), '-C', dir, 'LICENSE', 'trivy']);
+    const good = readFileSync(join(dir, 'good.tar.gz'));
+    const bad = readFileSync(join(dir, 'bad.tar.gz'));
+    const files: Record<string, Buffer> = {
+      '/v0.99.1/trivy_0.99.1_Linux-64bit.tar.gz': good,
+      '/v0.99.2/trivy_0.99.2_Linux-64bit.tar.gz': bad,
+    };
+    const server = createServer((req, res) => {
+      const body = files[req.url ?? ''];
+      res.writeHead(body ? 200 : 404);
+      res.end(body ?? 'Not Found');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const mirror = {
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      close: () => new Promise<void>((r) => server.close(() => r())),
+    };
+    try {
+      const sum = createHash('sha256').update(good).digest('hex');
+      const common = { 'trivy-path': '', 'trivy-download-url': mirror.url, 'trivy-checksum': sum, 'max-critical': '' };
+      const ok = await scan({ inputs: { ...common, 'trivy-version': '0.99.1' } });
+      expect(ok.errors).toEqual([]);
+      expect(ok.code).toBe(0);
+      expect(ok.stdout).toContain(`trivy 0.99.1 (download, archive sha256 ${sum})`);
+      expect(ok.argv[0]).toEqual(['--version']);
+      expect(existsSync(join(ok.dir, 'toolcache', 'trivy', '0.99.1', 'x64', 'trivy'))).toBe(true);
+      const refused = await scan({ inputs: { ...common, 'trivy-version': '0.99.2' } });
+      expect(refused.code).toBe(1);
+      expect(refused.errors).toEqual([
+        `installing trivy 0.99.2: the archive from ${mirror.url}/v0.99.2/trivy_0.99.2_Linux-64bit.tar.gz has SHA-256 ${createHash('sha256').update(bad).digest('hex')}, not ${sum} (trivy-checksum): it was refused and nothing was installed`,
+      ]);
+      expect(existsSync(join(refused.dir, 'toolcache', 'trivy', '0.99.2'))).toBe(false);
+      expect(refused.argv).toEqual([]);
+    } finally {
+      await mirror.close();
     }
   });
 
