@@ -17,6 +17,7 @@ packages=(
   openssl         # the token server's signing certificate
   file            # tells static from dynamic binaries
   ca-certificates
+  unzip           # reads the artifact zips the uploader sends to the fake results service
 )
 
 installed() { # a package counts as installed only when dpkg says so in full
