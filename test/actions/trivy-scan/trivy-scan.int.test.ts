@@ -3,12 +3,13 @@
 // stack's registry and fetched by the action's own registry client.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { startResultsFake } from '../../fakes/actions-results.js';
 import { startFake } from '../../fakes/server.js';
 import { runAction } from '../../harness/run-action.js';
 import { type PushedDb, pushDb } from '../../shared/trivy/db-artifact.js';
@@ -308,6 +309,88 @@ describe('trivy-scan bundle', () => {
     } finally {
       await mirror.close();
     }
+  });
+
+  it('caches the database right after download, before a failing gate, and restores it in the next job', async () => {
+    const results = await startResultsFake();
+    try {
+      const env = {
+        ACTIONS_RUNTIME_TOKEN: results.token,
+        ACTIONS_RESULTS_URL: results.url,
+        ACTIONS_CACHE_SERVICE_V2: 'true',
+      };
+      // the cache version covers the paths: every job uses the same folder (~/.cache/trivy on runners)
+      const cacheDir = join(mkdtempSync(join(tmpdir(), 'trivy-home-')), '.cache', 'trivy');
+      const first = await scan({ env, inputs: { 'cache-dir': cacheDir } });
+      expect(first.code).toBe(1);
+      expect(first.errors[0]).toContain('Failed: 3 critical (limit 0)');
+      expect(results.caches.map((c) => c.key)).toEqual([`trivy-db-${db.digest}`]);
+      const saved = first.stdout.indexOf(`saved in the Actions cache as trivy-db-${db.digest}`);
+      expect(saved).toBeGreaterThan(first.stdout.indexOf('downloading'));
+      expect(saved).toBeLessThan(first.stdout.indexOf('::group::Scanning'));
+      // a fresh runner: nothing on disk, the database comes from the cache, not the registry
+      rmSync(cacheDir, { recursive: true });
+      const second = await scan({ env, inputs: { 'max-critical': '', 'cache-dir': cacheDir } });
+      expect(second.code).toBe(0);
+      expect(second.stdout).toContain(
+        `Trivy vulnerability database: ${stack.anonymous.host}/aquasecurity/trivy-db@${db.digest} restored from the Actions cache`,
+      );
+      expect(second.stdout).not.toContain('downloading');
+      expect(results.caches).toHaveLength(1);
+      // cache-db: false never talks to the cache service
+      const calls = results.calls.length;
+      const third = await scan({ env, inputs: { 'max-critical': '', 'cache-db': 'false' } });
+      expect(third.code).toBe(0);
+      expect(results.calls.length).toBe(calls);
+    } finally {
+      await results.close();
+    }
+  });
+
+  it('uploads the report, SARIF and extra formats as one artifact', async () => {
+    const results = await startResultsFake();
+    try {
+      const r = await scan({
+        env: { ACTIONS_RUNTIME_TOKEN: results.token, ACTIONS_RESULTS_URL: results.url },
+        inputs: {
+          'upload-artifact': 'true',
+          'artifact-name': 'scan-api',
+          sarif: 'trivy.sarif',
+          'format-extra': 'table',
+          'max-critical': '',
+        },
+      });
+      expect(r.errors).toEqual([]);
+      expect(r.code).toBe(0);
+      const stored = results.artifacts.find((a) => a.name === 'scan-api');
+      expect(stored).toBeDefined();
+      const dir = mkdtempSync(join(tmpdir(), 'unzip-'));
+      writeFileSync(join(dir, 'a.zip'), stored!.bytes);
+      const names = execFileSync('zipinfo', ['-1', join(dir, 'a.zip')], { encoding: 'utf8' })
+        .trim()
+        .split('\n')
+        .sort();
+      expect(names).toEqual([
+        'runner-temp/trivy-scan/report.json',
+        'runner-temp/trivy-scan/report.txt',
+        'workspace/trivy.sarif',
+      ]);
+      const report = execFileSync('unzip', ['-p', join(dir, 'a.zip'), 'runner-temp/trivy-scan/report.json'], {
+        maxBuffer: 1 << 26,
+      });
+      expect(report.equals(readFileSync(join(fixtures, 'FuelTime-1.json')))).toBe(true);
+      expect(r.stdout).toContain("Uploaded artifact 'scan-api' (report.json, trivy.sarif, report.txt");
+    } finally {
+      await results.close();
+    }
+  });
+
+  it('without the artifact service the reports stay in place with a notice', async () => {
+    const r = await scan({ inputs: { 'upload-artifact': 'true', 'max-critical': '' } });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(
+      "Artifact 'trivy-scan' was not uploaded: the artifact service is not available to this process",
+    );
   });
 
   it.each([
