@@ -42,7 +42,8 @@ function octal(block: Buffer, start: number, length: number): number {
  */
 export async function extractTarGz(source: Readable, destDir: string, wanted: ReadonlySet<string>): Promise<string[]> {
   const written: string[] = [];
-  const gunzip = createGunzip();
+  // large chunks: the databases are tens to hundreds of MB, and each chunk costs a round through the generators below
+  const gunzip = createGunzip({ chunkSize: 1024 * 1024 });
   source.on('error', (err) => gunzip.destroy(err));
   source.pipe(gunzip);
   let buffer: Buffer = Buffer.alloc(0);
