@@ -224,6 +224,27 @@ describe('trivy-scan bundle', () => {
     expect(r.outputs.passed).toBeUndefined();
   });
 
+  it('scans a local layout with --input and passes the joined ignore files', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'layout-'));
+    writeFileSync(join(dir, 'a.trivyignore'), 'CVE-2026-1\n# comment');
+    writeFileSync(join(dir, 'b.trivyignore'), 'CVE-2026-2\n');
+    const r = await scan({
+      inputs: {
+        image: '',
+        input: join(dir, 'image.tar'),
+        'max-critical': '',
+        trivyignore: `${join(dir, 'a.trivyignore')}\n${join(dir, 'b.trivyignore')}`,
+      },
+    });
+    expect(r.code).toBe(0);
+    const scanArgs = r.argv[1] ?? [];
+    expect(scanArgs.slice(-2)).toEqual(['--input', join(dir, 'image.tar')]);
+    const ignore = scanArgs[scanArgs.indexOf('--ignorefile') + 1] as string;
+    expect(readFileSync(ignore, 'utf8')).toBe('CVE-2026-1\n# comment\nCVE-2026-2\n');
+    // from the report's RepoDigests
+    expect(r.outputs.digest).toBe('sha256:f80ade9b5f051db78001cc581eeb7ee92ffd417f3f72b182f0355ef4f782a08e');
+  });
+
   it('resolves a tag to its digest and scans the digest', async () => {
     const r = await scan({ inputs: { image: image.reference, 'max-critical': '' } });
     expect(r.code).toBe(0);
@@ -299,6 +320,27 @@ describe('trivy-scan bundle', () => {
       expect(ok.stdout).toContain(`trivy 0.99.1 (download, archive sha256 ${sum})`);
       expect(ok.argv[0]).toEqual(['--version']);
       expect(existsSync(join(ok.dir, 'toolcache', 'trivy', '0.99.1', 'x64', 'trivy'))).toBe(true);
+      // across jobs: a fresh tool cache on the same path, filled from the Actions cache
+      const results = await startResultsFake();
+      try {
+        const toolCache = join(mkdtempSync(join(tmpdir(), 'hostedtoolcache-')), 'tc');
+        const env = {
+          ACTIONS_RUNTIME_TOKEN: results.token,
+          ACTIONS_RESULTS_URL: results.url,
+          ACTIONS_CACHE_SERVICE_V2: 'true',
+          RUNNER_TOOL_CACHE: toolCache,
+        };
+        const job1 = await scan({ env, inputs: { ...common, 'trivy-version': '0.99.1', 'cache-db': 'false' } });
+        expect(job1.code).toBe(0);
+        expect(results.caches.map((c) => c.key)).toEqual([`trivy-0.99.1-linux-x64-${sum.slice(0, 16)}`]);
+        rmSync(toolCache, { recursive: true });
+        const job2 = await scan({ env, inputs: { ...common, 'trivy-version': '0.99.1', 'cache-db': 'false' } });
+        expect(job2.code).toBe(0);
+        expect(job2.stdout).toContain(`trivy 0.99.1 (actions-cache, archive sha256 ${sum})`);
+        expect(existsSync(join(toolCache, 'trivy', '0.99.1', 'x64.complete'))).toBe(true);
+      } finally {
+        await results.close();
+      }
       const refused = await scan({ inputs: { ...common, 'trivy-version': '0.99.2' } });
       expect(refused.code).toBe(1);
       expect(refused.errors).toEqual([
