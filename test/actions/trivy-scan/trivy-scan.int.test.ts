@@ -20,10 +20,12 @@ const standIn = join(import.meta.dirname, '../../fixtures/trivy/stand-in-trivy.m
 const IMAGE_DIGEST = `sha256:${'ab'.repeat(32)}`;
 
 let db: PushedDb;
+let java: PushedDb;
 let image: PushedDb;
 
 beforeAll(async () => {
   db = await pushDb(stack.anonymous.host, 'aquasecurity/trivy-db', '2', 'db', 64 * 1024, 'scan');
+  java = await pushDb(stack.anonymous.host, 'aquasecurity/trivy-java-db', '1', 'java-db', 2048, 'java');
   // any manifest will do as the image: the stand-in does not read it
   image = await pushDb(stack.anonymous.host, 'acme/api', 'v1.4.0', 'db', 100, 'image');
 });
@@ -243,6 +245,54 @@ describe('trivy-scan bundle', () => {
     expect(readFileSync(ignore, 'utf8')).toBe('CVE-2026-1\n# comment\nCVE-2026-2\n');
     // from the report's RepoDigests
     expect(r.outputs.digest).toBe('sha256:f80ade9b5f051db78001cc581eeb7ee92ffd417f3f72b182f0355ef4f782a08e');
+  });
+
+  it('reads registry credentials from config-dir and never shows them', async () => {
+    const { host, user } = stack.htpasswd;
+    const pushed = await pushDb(host, 'private/api', 'v2', 'db', 100, 'private', user);
+    const configDir = mkdtempSync(join(tmpdir(), 'docker-config-'));
+    const auth = Buffer.from(`${user.username}:${user.password}`).toString('base64');
+    writeFileSync(join(configDir, 'config.json'), JSON.stringify({ auths: { [host]: { auth } } }));
+    const r = await scan({ inputs: { image: `${host}/private/api:v2`, 'config-dir': configDir, 'max-critical': '' } });
+    expect(r.errors).toEqual([]);
+    expect(r.code).toBe(0);
+    expect(r.outputs.digest).toBe(pushed.digest);
+    expect(r.masks).toContain(user.password);
+    const shown = r.everything.replace(/::add-mask::.*\n/g, '');
+    expect(shown).not.toContain(user.password);
+    expect(shown).not.toContain(auth);
+    // without the config the registry says who it wants, and nothing is scanned
+    const denied = await scan({ inputs: { image: `${host}/private/api:v2`, 'max-critical': '' } });
+    expect(denied.code).toBe(1);
+    expect(denied.errors[0]).toMatch(/401|credentials|unauthorized/i);
+    expect(denied.argv.filter((a) => a[0] === 'image')).toEqual([]);
+  });
+
+  it('fetches the Java database into java-db/ when java-db-repository is set', async () => {
+    const cacheDir = mkdtempSync(join(tmpdir(), 'trivy-cache-'));
+    const r = await scan({
+      inputs: {
+        'java-db-repository': `${stack.anonymous.host}/aquasecurity/trivy-java-db:1`,
+        'cache-dir': cacheDir,
+        'max-critical': '',
+      },
+    });
+    expect(r.code).toBe(0);
+    expect(readFileSync(join(cacheDir, 'java-db', 'trivy-java.db')).equals(java.dbBytes)).toBe(true);
+    expect(readFileSync(join(cacheDir, 'db', 'trivy.db')).equals(db.dbBytes)).toBe(true);
+  });
+
+  it('refuses an artifact that is not a Trivy database, without trying the next mirror', async () => {
+    // a Java database where the vulnerability database belongs: the layer type does not match
+    const r = await scan({
+      inputs: {
+        'db-repository': `${stack.anonymous.host}/aquasecurity/trivy-java-db:1,${stack.anonymous.host}/aquasecurity/trivy-db:2`,
+      },
+    });
+    expect(r.code).toBe(1);
+    expect(r.errors).toEqual([
+      `reading the Trivy vulnerability database ${stack.anonymous.host}/aquasecurity/trivy-java-db:1: the artifact has no layer of type application/vnd.aquasec.trivy.db.layer.v1.tar+gzip (is it a Trivy database?)`,
+    ]);
   });
 
   it('resolves a tag to its digest and scans the digest', async () => {

@@ -48,8 +48,9 @@ export async function pushDb(
   kind: 'db' | 'java-db' = 'db',
   size = 4096,
   seed = 'x',
+  user?: { username: string; password: string },
 ): Promise<PushedDb> {
-  const client = new RegistryClient({ credentials: async () => undefined });
+  const client = new RegistryClient({ credentials: async () => user });
   const repo = { registry: registryHost, repository };
   const { layer, db } = dbLayer(kind, size, seed);
   const config = Buffer.from('{}');
