@@ -26,7 +26,7 @@ import {
   TRIVY_JAVA_DB,
 } from '#shared/trivy/db.js';
 import { installTrivy } from '#shared/trivy/install.js';
-import { parseTrivyReport, TrivyReportError } from '#shared/trivy/report.js';
+import { parseTrivyReport, type TrivyReport, TrivyReportError } from '#shared/trivy/report.js';
 import { Trivy } from '#shared/trivy/trivy.js';
 import { evaluateGate } from './gate.js';
 import { EXTRA_FORMATS, readInputs, type TrivyScanInputs } from './inputs.js';
@@ -170,10 +170,15 @@ export async function main(): Promise<void> {
         ignoreFile: ignore,
       }),
     );
-    const text = await readFile(inputs.report, 'utf8').catch(() => {
-      throw new TrivyReportError(inputs.report, 'was not written (Trivy exited without writing its report)');
-    });
-    const report = parseTrivyReport(text, inputs.report);
+    let report: TrivyReport;
+    try {
+      const text = await readFile(inputs.report, 'utf8').catch(() => {
+        throw new TrivyReportError(inputs.report, 'was not written (Trivy exited without writing its report)');
+      });
+      report = parseTrivyReport(text, inputs.report);
+    } catch (err) {
+      throw err instanceof TrivyReportError ? new OperationError(`scanning ${scanned}`, err.message) : err;
+    }
     if (!inputs.image && report.repoDigests[0]?.includes('@')) digest = report.repoDigests[0].split('@')[1] as string;
 
     const files = [inputs.report];

@@ -211,12 +211,12 @@ describe('trivy-scan bundle', () => {
   });
 
   it.each([
-    ['truncated', /The Trivy report .*report\.json is cut off after 3000 bytes/],
+    ['truncated', /^scanning .*@sha256:[0-9a-f]{64}: The Trivy report .*report\.json is cut off after 3000 bytes/],
     [
       'log-lines',
       /The Trivy report .*report\.json does not start with JSON: it starts with "2026-05-20T07:51:25Z\\tINFO/,
     ],
-    ['crash', /running trivy image .*: exit code 2: panic: runtime error: invalid memory address/],
+    ['crash', /^running trivy image .*: exit code 2: panic: runtime error: invalid memory address/],
   ])('a broken run (%s) is a clear error, never zero vulnerabilities', async (mode, message) => {
     const r = await scan({ mode });
     expect(r.code).toBe(1);
