@@ -19,6 +19,7 @@ packages=(
   file            # tells static from dynamic binaries
   ca-certificates
   cmark-gfm       # renders job summaries the way GitHub does (summary tests)
+  unzip           # reads the artifact zips the uploader sends to the fake results service
 )
 
 installed() { # a package counts as installed only when dpkg says so in full

@@ -15,7 +15,7 @@ import {
   dockerConfigCredentials,
   staticCredentials,
 } from '#shared/oci/credentials.js';
-import { type ArtifactUploader, keepInRunnerTemp } from './artifact.js';
+import { type ArtifactUploader, workflowArtifact } from './artifact.js';
 import { DockerHubApi } from './dockerhub.js';
 import { readInputs, type RetentionInputs } from './inputs.js';
 import { planRepository, type Referenced, type RepositoryPlan } from './plan.js';
@@ -100,7 +100,7 @@ function buildProvider(inputs: RetentionInputs): { provider: Provider; requests:
   return { provider: new OciProvider(registry), requests: () => registry.requestCount() };
 }
 
-export async function main(uploader: ArtifactUploader = keepInRunnerTemp): Promise<void> {
+export async function main(uploader: ArtifactUploader = workflowArtifact): Promise<void> {
   const inputs = readInputs();
   actionLogger.debug(
     `retention-cleanup: ${inputs.repositories.length} repositories, provider ${inputs.provider}, keep ${inputs.keepPatterns.join(' ')}, delete ${inputs.deletePatterns.join(' ') || '(every tag not kept)'}, dry-run ${inputs.dryRun}`,
