@@ -1,8 +1,8 @@
 // Start-up benchmark: for each bundle, the median wall time of a minimal valid run (start to
 // exit, through the runner protocol) divided by bare `node -e 0`, measured alternately in the
 // same run so that machine noise hits both alike. The actions that need a registry for a valid
-// run (build-push merge, promote, retention-cleanup dry run) get a throwaway distribution
-// registry on 127.0.0.1 holding one small image.
+// run (build-push merge, promote, retention-cleanup dry run, trivy-scan) get a throwaway
+// distribution registry on 127.0.0.1 holding one small image and a Trivy database.
 // Usage: npm run bench [-- runs]   (node --import ./scripts/ts-register.mjs bench/startup.mjs)
 // BENCH_BASELINE_DIST=<a dist folder of another build> (e.g. `git archive main dist | tar -x -C
 // /tmp/base`, then /tmp/base/dist) measures those bundles too, alternately in the same run, so a
@@ -12,6 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pushScanDb, standInTrivy, trivyReports } from '../test/actions/trivy-scan/fixtures.js';
 import { stopProcess, which } from '../test/stack/processes.js';
 import { startRegistry } from '../test/stack/registry.js';
 
@@ -85,6 +86,7 @@ async function pushImage(repo, tag) {
 
 const digest = await pushImage('bench/app', '1.0.0');
 await pushImage('bench/app', 'sha-0000001');
+const trivyDb = await pushScanDb(host);
 
 // A minimal valid run of each action: inputs that make it do its real work, against 127.0.0.1 only.
 const cases = {
@@ -99,6 +101,21 @@ const cases = {
   'retention-cleanup': { inputs: { repositories: `${host}/bench/app`, 'dry-run': 'true' } },
   // editing one manifest in the workspace: the first run writes it, the others find it up to date
   'gitops-update': { inputs: { image: 'ghcr.io/name/app', tag: '1.0.1', files: 'deploy/*.yaml', mode: 'none' } },
+  // a scan that passes, by the stand-in trivy (a node script, run for --version and the scan) on a
+  // recorded report; the database comes from the registry on the first run and from cache-dir
+  // after; no Actions cache and no artifact
+  'trivy-scan': {
+    inputs: {
+      image: `${host}/bench/app@${digest}`,
+      'trivy-path': standInTrivy,
+      'db-repository': trivyDb.reference,
+      'java-db-repository': '',
+      'cache-dir': join(dir, 'trivy-cache'),
+      'cache-db': 'false',
+      'max-critical': '',
+    },
+    env: { STANDIN_TRIVY_REPORT: join(trivyReports, 'FuelTime-1.json') },
+  },
 };
 mkdirSync(join(dir, 'deploy'));
 writeFileSync(
@@ -149,6 +166,7 @@ for (const [name, spec] of Object.entries(cases)) {
     ...files,
   };
   for (const [k, v] of Object.entries(spec.inputs)) env[`INPUT_${k.toUpperCase()}`] = v;
+  Object.assign(env, spec.env ?? {});
   const ours = [];
   const bare = [];
   const base = [];

@@ -29,6 +29,14 @@ export function visibleText(html: string): string {
   });
 }
 
+/**
+ * The rendered HTML without its preformatted blocks: a diff or log excerpt in `<pre>` is shown as
+ * the text it is on purpose, so markdown characters in it are no rendering failure.
+ */
+export function withoutPreformatted(html: string): string {
+  return html.replace(/<pre[\s>][\s\S]*?<\/pre>/g, '');
+}
+
 /** Markdown that shows raw in rendered text: bold markers, backticks, pipe tables, headings, quotes. */
 export function literalMarkdown(text: string): string[] {
   const found: string[] = [];

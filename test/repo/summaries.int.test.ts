@@ -3,11 +3,13 @@
 // sees holds no raw markdown (bold markers, backticks, pipe tables, heading or quote markers).
 // Actions are found in actions/*/action.yml; one without runs here fails, so a new action gets
 // its summary checked too.
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { pushImage } from '../actions/promote/fixtures.js';
-import { literalMarkdown, renderSummary, visibleText } from '../harness/cmark.js';
+import { IMAGE_DIGEST, pushScanDb, scanRun } from '../actions/trivy-scan/fixtures.js';
+import { literalMarkdown, renderSummary, visibleText, withoutPreformatted } from '../harness/cmark.js';
 import { type RunOptions, repoRoot, runAction } from '../harness/run-action.js';
 
 const stack = inject('stack');
@@ -26,6 +28,8 @@ interface SummaryRun {
   options: RunOptions;
   /** texts the rendered summary must show (so an empty summary cannot pass) */
   shows: string[];
+  /** the run ends in an error on purpose (a refusal, a failed gate) */
+  fails?: boolean;
 }
 
 let digest = '';
@@ -80,6 +84,7 @@ const RUNS: Record<string, () => SummaryRun[]> = {
         },
       },
       shows: ['Promotion refused by gates', 'Source:', 'FAILED'],
+      fails: true,
     },
   ],
   'retention-cleanup': (): SummaryRun[] => [
@@ -96,9 +101,102 @@ const RUNS: Record<string, () => SummaryRun[]> = {
       shows: ['Retention cleanup (dry run)', 'Over max-deletions (3):', 'decisions', '--delete-untagged'],
     },
   ],
+  'trivy-scan': (): SummaryRun[] => [
+    {
+      what: 'a passing scan',
+      options: scanRun(host(), { inputs: { 'max-critical': '', 'ignore-unfixed': 'true' } }).options,
+      shows: [
+        `Trivy scan of ${host()}/acme/api@${IMAGE_DIGEST}`,
+        'Passed (limits: no limits).',
+        'fueltime-fueltime:latest (debian 13.2)',
+        'Top 20 of 46 findings',
+        '27 findings without a fix were left out (ignore-unfixed).',
+        'database updated 2026-12-06T06:00:00.000Z',
+      ],
+    },
+    {
+      what: 'a gate failure with exemptions',
+      options: scanRun(host(), {
+        report: 'xyz-tile-cache-1.json',
+        inputs: {
+          exemptions: [
+            'CVE-2026-41293 until 2099-01-31 reason not reachable in our use',
+            'CVE-2026-43512 until 2020-01-01',
+          ].join('\n'),
+        },
+      }).options,
+      shows: [
+        'Failed: 2 critical (limit 0)',
+        'Total',
+        'Top 5 of 5 findings',
+        // table cells run together in the text: exemption, package, until, state, findings, reason
+        'CVE-2026-41293any2099-01-31applied1not reachable in our use',
+        'CVE-2026-43512any2020-01-01expired1',
+      ],
+      fails: true,
+    },
+  ],
+  'gitops-update': (): SummaryRun[] => [
+    {
+      what: 'a dry run in the workspace',
+      options: {
+        workspace: deployWorkspace(),
+        inputs: { image: 'ghcr.io/octo/app', tag: '1.4.2', files: 'deploy/*.yaml', mode: 'none', 'dry-run': 'true' },
+      },
+      shows: [
+        'gitops-update: ghcr.io/octo/app (dry run)',
+        'deploy/app.yaml:12',
+        // the diff in one block, its blank context line and markdown characters kept as they are
+        '-          image: ghcr.io/octo/app:1.4.1 # set by the *release* workflow\n' +
+          '+          image: ghcr.io/octo/app:1.4.2 # set by the *release* workflow\n \n           ports:',
+      ],
+    },
+    {
+      what: 'an edit in the workspace for a later step',
+      options: {
+        workspace: deployWorkspace(),
+        inputs: { image: 'ghcr.io/octo/app', tag: '1.4.2', files: 'deploy/*.yaml', mode: 'none' },
+      },
+      shows: [
+        'gitops-update: ghcr.io/octo/app',
+        'ghcr.io/octo/app:1.4.1',
+        'ghcr.io/octo/app:1.4.2',
+        '--- a/deploy/app.yaml',
+      ],
+    },
+  ],
 };
 
+/** A workspace with one deployment whose diff holds markdown characters and a blank line. */
+function deployWorkspace(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'summary-gitops-'));
+  mkdirSync(join(dir, 'deploy'));
+  writeFileSync(
+    join(dir, 'deploy', 'app.yaml'),
+    [
+      '# Deployed from `octo/app` | see **docs**',
+      'apiVersion: apps/v1',
+      'kind: Deployment',
+      'metadata:',
+      '  name: app',
+      'spec:',
+      '  template:',
+      '    spec:',
+      '      containers:',
+      '        # ## the application',
+      '        - name: app',
+      '          image: ghcr.io/octo/app:1.4.1 # set by the *release* workflow',
+      '',
+      '          ports:',
+      '            - containerPort: 8080',
+      '',
+    ].join('\n'),
+  );
+  return dir;
+}
+
 beforeAll(async () => {
+  await pushScanDb(host());
   const url = stack.anonymous.url;
   digest = (await pushImage(url, 'summary/app', { tag: '1.0.0', created: '2026-10-01T00:00:00Z' })).manifest.digest;
   for (let i = 0; i < 24; i++) {
@@ -117,7 +215,8 @@ describe.each(actions)('the job summary of %s', (name) => {
   it('renders without raw markdown in every run', async () => {
     for (const run of RUNS[name]?.() ?? []) {
       const result = await runAction(name, { post: false, ...run.options });
-      if (!run.what.includes('refusal')) expect(result.errors, run.what).toEqual([]);
+      if (!run.fails) expect(result.errors, run.what).toEqual([]);
+      else expect(result.errors, run.what).not.toEqual([]);
       expect(result.summary, run.what).not.toBe('');
       const html = renderSummary(result.summary);
       // SUMMARY_HTML_DIR keeps each rendered summary as a page, to look at in a browser
@@ -128,7 +227,10 @@ describe.each(actions)('the job summary of %s', (name) => {
         writeFileSync(join(keep, `${name}-${run.what.replace(/\W+/g, '-')}.html`), page);
       }
       const text = visibleText(html);
-      expect(literalMarkdown(text), `${name}, ${run.what}:\n${result.summary}`).toEqual([]);
+      expect(
+        literalMarkdown(visibleText(withoutPreformatted(html))),
+        `${name}, ${run.what}:\n${result.summary}`,
+      ).toEqual([]);
       for (const shown of run.shows) expect(text, `${name}, ${run.what}`).toContain(shown);
     }
   }, 120_000);

@@ -8,7 +8,15 @@ import { join, resolve } from 'node:path';
 import { actionLogger, annotate, group, info, warning } from '#shared/action/log.js';
 import { setOutputs } from '#shared/action/outputs.js';
 import { issueCommand } from '#shared/action/protocol.js';
-import { addDetails, addHeading, addTable, addText, writeSummary } from '#shared/action/summary.js';
+import {
+  addDetails,
+  addHeading,
+  addParagraph,
+  addTable,
+  codeBlock,
+  type Inline,
+  writeSummary,
+} from '#shared/action/summary.js';
 import { ConfigurationError } from '#shared/errors.js';
 import { GitRepo } from '#shared/git/git-repo.js';
 import { GitHubClient } from '#shared/github/client.js';
@@ -83,19 +91,15 @@ async function prepare(inputs: GitopsInputs, env: NodeJS.ProcessEnv): Promise<Wo
   return { root, repo, branch };
 }
 
-function summarize(inputs: GitopsInputs, plans: readonly FilePlan[], link: string | undefined): void {
+function summarize(inputs: GitopsInputs, plans: readonly FilePlan[], landed: Inline | undefined): void {
   const changed = plans.filter((p) => p.changes.length > 0);
   addHeading(`gitops-update: ${inputs.newImage ?? inputs.imageText}${inputs.dryRun ? ' (dry run)' : ''}`);
   addTable(
     ['file:line', 'old', 'new'],
-    changed.flatMap((p) => p.changes.map((c) => [`${p.file}:${c.line}`, c.old, c.new])),
+    changed.flatMap((p) => p.changes.map((c) => [{ code: `${p.file}:${c.line}` }, { code: c.old }, { code: c.new }])),
   );
-  if (link) addText(`\n${link}\n`);
-  for (const p of changed) {
-    const diff = renderDiff(p);
-    const fence = '`'.repeat(Math.max(3, ...[...diff.matchAll(/`+/g)].map((m) => m[0].length + 1)));
-    addDetails(p.file, `${fence}diff\n${diff}\n${fence}`);
-  }
+  if (landed) addParagraph(landed);
+  for (const p of changed) addDetails(p.file, codeBlock(renderDiff(p)));
 }
 
 export async function main(options: MainOptions = {}): Promise<void> {
@@ -175,7 +179,7 @@ export async function main(options: MainOptions = {}): Promise<void> {
     );
     const link = `${server}/${inputs.repository}/commit/${sha}`;
     info(`Pushed ${sha} to ${work.branch}: ${link}`);
-    summarize(inputs, plans, `Commit [${sha.slice(0, 12)}](${link}) on ${work.branch}`);
+    summarize(inputs, plans, ['Commit ', { link: sha.slice(0, 12), href: link }, ' on ', { code: work.branch }]);
     setOutputs({ changed: true, files: outputsFiles, ...empty, commit: sha });
     await writeSummary();
     return;
@@ -221,7 +225,14 @@ export async function main(options: MainOptions = {}): Promise<void> {
     },
     actionLogger,
   );
-  summarize(inputs, plans, `Pull request [#${pr.number}](${pr.url}) from ${inputs.prBranch} into ${work.branch}`);
+  summarize(inputs, plans, [
+    'Pull request ',
+    { link: `#${pr.number}`, href: pr.url },
+    ' from ',
+    { code: inputs.prBranch },
+    ' into ',
+    { code: work.branch },
+  ]);
   setOutputs({
     changed: true,
     files: outputsFiles,

@@ -1,6 +1,6 @@
 // The job summary of a scan: verdict, counts per target, top findings, exemptions, EOSL and the
 // database age. Everything from the report is foreign text and is escaped.
-import { addHeading, addTable, addText, cell } from '#shared/action/summary.js';
+import { addDetails, addHeading, addParagraph, addTable, type Inline, table } from '#shared/action/summary.js';
 import { SEVERITIES, type TrivyReport } from '#shared/trivy/report.js';
 import { describeLimits, type GateResult, type Limits } from './gate.js';
 import type { Policy } from './inputs.js';
@@ -37,24 +37,29 @@ export function verdictLine(gate: GateResult, limits: Limits, policy: Policy): s
 export function writeScanSummary(c: SummaryContext): void {
   const { gate, report } = c;
   addHeading(`Trivy scan of ${c.scanned}`, 3);
-  addText(`<p><b>${cell(verdictLine(gate, c.limits, c.policy))}</b></p>`);
+  addParagraph({ strong: verdictLine(gate, c.limits, c.policy) });
   const rows = gate.byTarget.map((t) => [t.target, t.class, ...SEVERITIES.map((s) => String(t.counts[s]))]);
   rows.push(['Total', '', ...SEVERITIES.map((s) => String(gate.counts[s]))]);
   addTable(['Target', 'Class', 'Critical', 'High', 'Medium', 'Low', 'Unknown'], rows);
   if (gate.misconfigurations > 0 || gate.secrets > 0) {
-    addText(`<p>${cell(`Misconfigurations: ${gate.misconfigurations}; secrets: ${gate.secrets}.`)}</p>`);
+    addParagraph(`Misconfigurations: ${gate.misconfigurations}; secrets: ${gate.secrets}.`);
   }
   const top = gate.counted.slice(0, c.topFindings ?? 20);
   if (top.length > 0) {
-    const body = top
-      .map((v) => {
-        const url = safeUrl(v.url);
-        const id = url ? `<a href="${cell(url)}">${cell(v.id)}</a>` : cell(v.id);
-        return `<tr><td>${id}</td><td>${cell(v.severity)}</td><td>${cell(v.pkgName)}</td><td>${cell(v.installedVersion)}</td><td>${cell(v.fixedVersion || '—')}</td><td>${cell(v.target)}</td></tr>`;
-      })
-      .join('');
-    addText(
-      `<details><summary>Top ${top.length} of ${gate.counted.length} findings</summary><table><tr><th>Vulnerability</th><th>Severity</th><th>Package</th><th>Installed</th><th>Fixed</th><th>Target</th></tr>${body}</table></details>`,
+    const findings = top.map((v): Inline[] => {
+      const url = safeUrl(v.url);
+      return [
+        url ? { link: v.id, href: url } : v.id,
+        v.severity,
+        v.pkgName,
+        v.installedVersion,
+        v.fixedVersion || '—',
+        v.target,
+      ];
+    });
+    addDetails(
+      `Top ${top.length} of ${gate.counted.length} findings`,
+      table(['Vulnerability', 'Severity', 'Package', 'Installed', 'Fixed', 'Target'], findings),
     );
   }
   const applied = gate.exempted.filter((e) => e.findings > 0);
@@ -80,14 +85,14 @@ export function writeScanSummary(c: SummaryContext): void {
     addTable(['Exemption', 'Package', 'Until', 'State', 'Findings', 'Reason'], exRows);
   }
   if (gate.unfixedIgnored > 0)
-    addText(`<p>${cell(`${gate.unfixedIgnored} findings without a fix were left out (ignore-unfixed).`)}</p>`);
+    addParagraph(`${gate.unfixedIgnored} findings without a fix were left out (ignore-unfixed).`);
   if (report.os?.eosl) {
-    addText(
-      `<p>${cell(`⚠️ ${report.os.family} ${report.os.name} has reached its end of support: it gets no more security fixes.`)}</p>`,
+    addParagraph(
+      `⚠️ ${report.os.family} ${report.os.name} has reached its end of support: it gets no more security fixes.`,
     );
   }
   const db = c.dbUpdatedAt
     ? `database updated ${c.dbUpdatedAt.toISOString()} (${ageText(c.dbUpdatedAt, c.now)} old)`
     : 'database age unknown';
-  addText(`<p>${cell(`Trivy ${report.trivyVersion ?? ''}, ${db}.`.replace('  ', ' '))}</p>`);
+  addParagraph(`Trivy ${report.trivyVersion ?? ''}, ${db}.`.replace('  ', ' '));
 }

@@ -79,9 +79,14 @@ export function addQuote(text: Inline): void {
   block(`<blockquote>${inline(text)}</blockquote>`);
 }
 
+/** Preformatted text (a diff, a log excerpt) as HTML, for `addDetails`; escaped here. */
+export function codeBlock(code: string): Html {
+  return { html: `<pre><code>${cell(code)}</code></pre>` };
+}
+
 export function addCodeBlock(code: string): void {
   // a <pre> block ends only at </pre>: its blank lines are kept
-  buffer += `<pre><code>${cell(code)}</code></pre>${EOL}${EOL}`;
+  buffer += `${codeBlock(code).html}${EOL}${EOL}`;
 }
 
 /** A table as HTML, for a block of its own or inside `addDetails`. */
@@ -96,9 +101,15 @@ export function addTable(headers: readonly Inline[], rows: readonly (readonly In
   block(table(headers, rows).html);
 }
 
-/** A collapsed block: `content` is HTML made here (`table(...)`), or markdown as before. */
+/** A collapsed block: `content` is HTML made here (`table(...)`, `codeBlock(...)`), or markdown as before. */
 export function addDetails(label: Inline, content: string | Html): void {
   if (typeof content !== 'string') {
+    if (/^<pre[\s>]/.test(content.html)) {
+      // a <pre> block ends only at </pre>, so its blank lines stay: it is a block of its own
+      // between the opening and closing tags (one block would end at its first blank line)
+      buffer += `<details><summary>${inline(label)}</summary>${EOL}${EOL}${content.html}${EOL}${EOL}</details>${EOL}${EOL}`;
+      return;
+    }
     block(`<details><summary>${inline(label)}</summary>\n${content.html}\n</details>`);
     return;
   }

@@ -11,59 +11,30 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { startResultsFake } from '../../fakes/actions-results.js';
 import { startFake } from '../../fakes/server.js';
-import { runAction } from '../../harness/run-action.js';
 import { type PushedDb, pushDb } from '../../shared/trivy/db-artifact.js';
+import {
+  IMAGE_DIGEST,
+  pushScanDb,
+  type Scan,
+  scanWithStandIn,
+  standInTrivy as standIn,
+  trivyReports as fixtures,
+} from './fixtures.js';
 
 const stack = inject('stack');
-const fixtures = join(import.meta.dirname, '../../../../shared/fixtures/trivy');
-const standIn = join(import.meta.dirname, '../../fixtures/trivy/stand-in-trivy.mjs');
-const IMAGE_DIGEST = `sha256:${'ab'.repeat(32)}`;
 
 let db: PushedDb;
 let java: PushedDb;
 let image: PushedDb;
 
 beforeAll(async () => {
-  db = await pushDb(stack.anonymous.host, 'aquasecurity/trivy-db', '2', 'db', 64 * 1024, 'scan');
+  db = await pushScanDb(stack.anonymous.host);
   java = await pushDb(stack.anonymous.host, 'aquasecurity/trivy-java-db', '1', 'java-db', 2048, 'java');
   // any manifest will do as the image: the stand-in does not read it
   image = await pushDb(stack.anonymous.host, 'acme/api', 'v1.4.0', 'db', 100, 'image');
 });
 
-interface Scan {
-  inputs?: Record<string, string>;
-  report?: string;
-  mode?: string;
-  env?: Record<string, string>;
-}
-
-async function scan({ inputs = {}, report = 'FuelTime-1.json', mode, env = {} }: Scan) {
-  const dir = mkdtempSync(join(tmpdir(), 'trivy-scan-test-'));
-  const log = join(dir, 'argv.log');
-  const result = await runAction('trivy-scan', {
-    inputs: {
-      image: `${stack.anonymous.host}/acme/api@${IMAGE_DIGEST}`,
-      'trivy-path': standIn,
-      'db-repository': `${stack.anonymous.host}/aquasecurity/trivy-db:2`,
-      'java-db-repository': '',
-      'cache-dir': join(dir, 'cache'),
-      ...inputs,
-    },
-    env: {
-      STANDIN_TRIVY_LOG: log,
-      STANDIN_TRIVY_REPORT: join(fixtures, report),
-      ...(mode ? { STANDIN_TRIVY_MODE: mode } : {}),
-      ...env,
-    },
-  });
-  const argv = existsSync(log)
-    ? readFileSync(log, 'utf8')
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l) as string[])
-    : [];
-  return { ...result, argv, tmp: dir };
-}
+const scan = (s: Scan) => scanWithStandIn(stack.anonymous.host, s);
 
 describe('trivy-scan bundle', () => {
   it('runs trivy once with exactly these flags, fails the gate, and writes every output first', async () => {

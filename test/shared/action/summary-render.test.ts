@@ -17,6 +17,7 @@ import {
   addQuote,
   addTable,
   addText,
+  codeBlock,
   codes,
   summaryText,
   table,
@@ -89,6 +90,28 @@ describe('summary blocks rendered by cmark-gfm', () => {
     expect(normal(html)).toContain('<ul><li>first</li><li>second with<code>code</code></li></ul>');
     expect(normal(html)).toContain('<li>item with<code>code</code></li>');
     expect(normal(html)).toContain('<pre><code>line 1\n\nline 3 &lt;tag&gt;</code></pre>');
+  });
+
+  it('keeps a preformatted block whole inside details: its blank lines and markdown characters', async () => {
+    const md = await ours(() => {
+      addDetails('deploy/app.yaml', codeBlock('@@ -1,3 +1,3 @@\n-a: `1` **x**\n+a: 2 <b>\n \n\n  # kept'));
+      addParagraph('after');
+    });
+    const html = renderSummary(md);
+    expect(html).toBe(
+      [
+        '<details><summary>deploy/app.yaml</summary>',
+        '<pre><code>@@ -1,3 +1,3 @@',
+        '-a: `1` **x**',
+        '+a: 2 &lt;b&gt;',
+        ' ',
+        '',
+        '  # kept</code></pre>',
+        '</details>',
+        '<p>after</p>',
+        '',
+      ].join('\n'),
+    );
   });
 
   it('keeps foreign text as text: markup, markdown and blank lines in values do not escape their block', async () => {
