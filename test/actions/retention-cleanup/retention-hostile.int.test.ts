@@ -4,7 +4,7 @@
 // whose manifest answers 404, a tag list whose second page is missing, a tag pushed onto a
 // doomed digest while the plan is made, two cleanup steps in one job, and keep-tags '*' with an
 // orphaned signature. A plan that cannot be trusted deletes nothing.
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -226,5 +226,48 @@ describe('retention-cleanup (bundle) against hostile repositories and registries
       'attachment tags follow the image they name, not keep-tags',
     );
     for (const node of [img, sig]) expect(await incomplete(world, node.digest)).toEqual([]);
+  });
+
+  it('stops a keep-tags regex that backtracks on a hostile tag with one clear error, deleting nothing', async () => {
+    const world = new World(registry, uniq('redos'), Date.now());
+    await world.image({ ageDays: 5.5, tag: `${'a'.repeat(40)}-x` });
+    await world.image({ ageDays: 5.5, tag: 'pr-1' });
+    const before = await tagState(registry, world.repo);
+    const r = await cleanup(world.name, { 'keep-tags': '/^(a+)+$/' });
+    expect(r.code).toBe(1);
+    expect(r.errors).toHaveLength(1);
+    expect(r.errors[0]).toContain("Input 'keep-tags': '/^(a+)+$/' took more than 200 ms on tag 'aaaa");
+    expect(`${r.stdout}${r.stderr}`).not.toMatch(/\n\s+at /);
+    expect(await tagState(registry, world.repo)).toEqual(before);
+  });
+
+  it('keeps an image referenced only through a symlinked file, next to a YAML alias bomb', async () => {
+    const world = new World(registry, uniq('linked'), Date.now());
+    const deployed = await world.image({ ageDays: 5.5, tag: 'pr-1' });
+    const other = await world.image({ ageDays: 5.5, tag: 'pr-2' });
+    const workspace = mkdtempSync(join(tmpdir(), 'retention-links-'));
+    mkdirSync(join(workspace, 'deploy'));
+    mkdirSync(join(workspace, 'envs'));
+    writeFileSync(join(workspace, 'envs', 'prod.yaml'), `image: ${world.name}:pr-1\n`);
+    symlinkSync('../envs/prod.yaml', join(workspace, 'deploy', 'prod.yaml'));
+    symlinkSync('..', join(workspace, 'deploy', 'up'));
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 20; i++)
+      bomb.push(
+        `l${i}: &l${i} [${Array(10)
+          .fill(i === 1 ? '*a' : `*l${i - 1}`)
+          .join(', ')}]`,
+      );
+    writeFileSync(join(workspace, 'deploy', 'bomb.yaml'), `${bomb.join('\n')}\n`);
+    const r = await runAction('retention-cleanup', {
+      inputs: { repositories: world.name, provider: 'oci', 'keep-referenced-in': 'deploy/**/*.yaml' },
+      workspace,
+      eventName: 'schedule',
+      timeoutMs: 90_000,
+    });
+    expect(r.errors).toEqual([]);
+    expect(r.code).toBe(0);
+    expect(deletedDigests(r)).toEqual(new Set([other.digest]));
+    expect(await incomplete(world, deployed.digest)).toEqual([]);
   });
 });
