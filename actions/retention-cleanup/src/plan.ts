@@ -5,6 +5,7 @@
 import { type GraphClient, type GraphEdge, type GraphNode, limiter, walkGraph } from '#shared/oci/graph.js';
 import type { Descriptor, ManifestResult, RepositoryRef } from '#shared/oci/client.js';
 import { parseDigestTag } from '#shared/oci/referrers.js';
+import { IncompleteListingError } from './providers.js';
 import type {
   Inventory,
   PlannedDeletion,
@@ -136,7 +137,9 @@ export async function planRepository(
   const { policy, referenced, now } = options;
   const name = `${repo.registry}/${repo.repository}`;
   const log = options.logger;
-  const inventory: Inventory = await provider.inventory(repo);
+  const inventory: Inventory = await provider.inventory(repo).catch((err: unknown) => {
+    throw err instanceof IncompleteListingError ? err.consequence('no plan was made and nothing was deleted') : err;
+  });
   const client = new CachingGraphClient(provider.registry, inventory.tags);
   const limit = limiter(options.concurrency ?? 8);
   const notes: string[] = [];

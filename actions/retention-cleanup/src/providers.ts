@@ -11,14 +11,25 @@ import type { DeleteOutcome, Inventory, PlannedDeletion, Provider, RegistryAcces
 
 export type { DeleteOutcome, Inventory, Provider, ProviderKind, RegistryAccess } from './model.js';
 
-/** The error of a listing that stays incomplete, saying that nothing was planned or deleted. */
-function incomplete(err: unknown, when: string): OperationError {
+/** A listing that stayed incomplete when asked twice: what was listed cannot be trusted. */
+export class IncompleteListingError extends OperationError {
+  constructor(operation: string, detail: string, options?: { cause?: unknown }) {
+    super(operation, detail, options);
+    this.name = 'IncompleteListingError';
+  }
+
+  /** The same error, saying what was (not) done because of it. */
+  consequence(text: string): IncompleteListingError {
+    const detail = this.message.slice(this.operation.length + 2);
+    return new IncompleteListingError(this.operation, `${detail}, so ${text}`, { cause: this.cause });
+  }
+}
+
+function incomplete(err: unknown, when: string): IncompleteListingError {
   const operation = err instanceof OperationError ? err.operation : 'Listing tags';
   const message = err instanceof Error ? err.message : String(err);
   const detail = message.startsWith(`${operation}: `) ? message.slice(operation.length + 2) : message;
-  return new OperationError(operation, `${detail} (${when}), so no plan was made and nothing was deleted`, {
-    cause: err,
-  });
+  return new IncompleteListingError(operation, `${detail} (${when})`, { cause: err });
 }
 
 function statusOf(err: unknown): number | undefined {
@@ -71,9 +82,9 @@ export class OciProvider implements Provider {
       if (missing.length === 0) break;
       if (attempt >= 2) {
         const [first] = missing.sort();
-        throw new OperationError(
+        throw new IncompleteListingError(
           `Listing the tags of ${repo.registry}/${repo.repository}`,
-          `tag '${first}' is listed but its manifest answers 404${missing.length > 1 ? ` (and ${missing.length - 1} more)` : ''}, also after listing the tags again: the registry's answers are incomplete, so no plan was made and nothing was deleted`,
+          `tag '${first}' is listed but its manifest answers 404${missing.length > 1 ? ` (and ${missing.length - 1} more)` : ''}, also after listing the tags again: the registry's answers are incomplete`,
         );
       }
     }

@@ -5,8 +5,8 @@
 // sweep, and whatever a new or moved tag now leads to is left alone and reported.
 import type { RepositoryRef } from '#shared/oci/client.js';
 import { walkGraph } from '#shared/oci/graph.js';
-import type { Provider } from './model.js';
-import type { RepositoryPlan } from './model.js';
+import type { Provider, RepositoryPlan } from './model.js';
+import { IncompleteListingError } from './providers.js';
 
 export interface RestoreEntry {
   repository: string;
@@ -127,7 +127,13 @@ export async function sweep(
 ): Promise<SweepResult> {
   const result: SweepResult = { deleted: [], skipped: [], untagged: [], stuck: [] };
   if (plan.deletions.length === 0 && plan.untags.length === 0) return result;
-  const now = (await provider.inventory(repo)).tags;
+  const now = (
+    await provider.inventory(repo).catch((err: unknown) => {
+      throw err instanceof IncompleteListingError
+        ? err.consequence(`nothing in ${plan.repository} was deleted (the re-check before deleting failed)`)
+        : err;
+    })
+  ).tags;
   const changed = await changedSincePlan(provider, repo, plan, now);
   for (const u of plan.untags) {
     const current = now.get(u.tag);

@@ -103,4 +103,16 @@ describe('sweep re-checks the repository after the plan', () => {
     expect(await sweep(provider, repo, plan)).toEqual({ deleted: [], skipped: [], untagged: [], stuck: [] });
     expect(r.calls).toEqual([]);
   });
+
+  it('deletes nothing in the repository when the re-check finds a listed tag that answers 404', async () => {
+    const w = world();
+    const provider = new OciProvider(w.r);
+    const plan = await planRepository(provider, repo, { policy, referenced: noRefs, now: NOW });
+    w.r.tagMap.set('1.0.1', `sha256:${'e'.repeat(64)}`);
+    await expect(sweep(provider, repo, plan)).rejects.toThrow(
+      "Listing the tags of registry.test/acme/api: tag '1.0.1' is listed but its manifest answers 404, also after listing the tags again: the registry's answers are incomplete, so nothing in registry.test/acme/api was deleted (the re-check before deleting failed)",
+    );
+    expect(w.r.deletedDigests).toEqual([]);
+    expect(w.r.untagCalls).toEqual([]);
+  });
 });
