@@ -94,7 +94,14 @@ const cases = {
   // promoting by digest to a tag: the first run copies, the others find the tag already there
   promote: { inputs: { source: `${host}/bench/app@${digest}`, targets: `${host}/bench/app-prod:1.0.0` } },
   'retention-cleanup': { inputs: { repositories: `${host}/bench/app`, 'dry-run': 'true' } },
+  // editing one manifest in the workspace: the first run writes it, the others find it up to date
+  'gitops-update': { inputs: { image: 'ghcr.io/name/app', tag: '1.0.1', files: 'deploy/*.yaml', mode: 'none' } },
 };
+mkdirSync(join(dir, 'deploy'));
+writeFileSync(
+  join(dir, 'deploy', 'app.yaml'),
+  'apiVersion: apps/v1\nkind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n      - name: app\n        image: ghcr.io/name/app:1.0.0\n',
+);
 
 function runOnce(args, env) {
   const t0 = process.hrtime.bigint();

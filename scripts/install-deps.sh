@@ -13,7 +13,8 @@ packages=(
   buildah         # multi-arch manifests without buildx
   apache2-utils   # htpasswd -B (bcrypt) for the basic-auth registry
   busybox-static  # a static binary for FROM scratch build contexts
-  git
+  git             # also git http-backend, the smart-HTTP server of the gitops-update tests
+  yq              # the peer of bench/gitops-update.mjs (the jq wrapper: yq -i -y)
   openssl         # the token server's signing certificate
   file            # tells static from dynamic binaries
   ca-certificates

@@ -30,6 +30,11 @@ export interface TagContext extends RunContext {
   now: Date;
   /** the commit's time, for `type=timestamp`, `{{commit_date}}` and the created label */
   commitTime: Date;
+  /**
+   * On pull requests, whether `type=sha`, `{{sha}}` and the revision label name the head commit
+   * (true, the default) or the merge commit GitHub made (DOCKER_METADATA_PR_HEAD_SHA=false).
+   */
+  headSha: boolean;
 }
 
 /** `all` for latest; `major` for `{{major}}`; `minor` for `{{major}}.{{minor}}`. */
@@ -43,11 +48,19 @@ export interface Candidate {
   floats?: FloatRange;
 }
 
+export interface Release {
+  version: string;
+  /** a semver prerelease (`1.2.0-rc.1`) */
+  prerelease: boolean;
+  /** the GitHub release that started the run is marked pre-release */
+  markedPrerelease: boolean;
+}
+
 export interface TagPlan {
   /** in output order: the version first, then the other tags, latest last */
   candidates: Candidate[];
   /** the semver version this run releases, when it releases one */
-  release: { version: string; prerelease: boolean } | undefined;
+  release: Release | undefined;
   warnings: string[];
 }
 
@@ -69,11 +82,19 @@ export function componentTag(ctx: Pick<TagContext, 'ref' | 'tagPrefix'>): string
   return tag.startsWith(ctx.tagPrefix) ? tag.slice(ctx.tagPrefix.length) : undefined;
 }
 
-/** The commit `type=sha` and `{{sha}}` name: the pull request's head unless `source=merge`. */
-export function shaFor(ctx: TagContext, source: 'head' | 'merge'): string {
-  if (source === 'head' && isPullRequestEvent(ctx.eventName) && ctx.prHeadSha) return ctx.prHeadSha;
+/**
+ * The commit `type=sha` names: the pull request's head for `source=head`, the merge commit for
+ * `source=merge`; without `source`, the one DOCKER_METADATA_PR_HEAD_SHA picks (the head unless false).
+ */
+export function shaFor(ctx: Pick<TagContext, 'eventName' | 'prHeadSha' | 'sha' | 'headSha'>, source?: string): string {
+  const head = source === 'head' || (source === undefined && ctx.headSha);
+  if (head && isPullRequestEvent(ctx.eventName) && ctx.prHeadSha) return ctx.prHeadSha;
   return ctx.sha;
 }
+
+/** The commit the image is built from, for the revision label and `{{sha}}`: the same one `type=sha` names. */
+export const revisionSha = (ctx: Pick<TagContext, 'eventName' | 'prHeadSha' | 'sha' | 'headSha'>): string =>
+  shaFor(ctx);
 
 function isDefaultBranch(ctx: TagContext): boolean {
   const branch = refBranch(ctx.ref);
@@ -88,13 +109,15 @@ export function globalHelpers(ctx: TagContext): Helpers {
   let baseRef = '';
   if (refTag(ctx.ref) !== undefined && ctx.pushBaseRef) baseRef = ctx.pushBaseRef.replace(/^refs\/heads\//, '');
   else if (ctx.ref.startsWith('refs/pull/') && ctx.baseRef) baseRef = ctx.baseRef;
-  const sha = shaFor(ctx, 'head');
+  const sha = revisionSha(ctx);
+  const defaultBranch = isDefaultBranch(ctx);
   return {
     branch,
     tag,
     sha: sha.slice(0, ctx.shaLength),
     base_ref: baseRef,
-    is_default_branch: String(isDefaultBranch(ctx)),
+    is_default_branch: String(defaultBranch),
+    is_not_default_branch: String(!defaultBranch),
     date: dateHelper(ctx.now),
     commit_date: dateHelper(ctx.commitTime),
   };
@@ -153,12 +176,25 @@ class Evaluator {
     return `${this.expand(prefix, rule)}${value}${this.expand(suffix, rule)}`;
   }
 
-  private versionSource(rule: Rule): string | undefined {
+  /**
+   * The text a version rule reads: `value`, else the git tag (without tag-prefix); for semver and
+   * pep440 the first group of `match` when given, then `/` made `-` (as metadata-action does).
+   * Undefined when there is none, or when `match` does not match (then a warning says so).
+   */
+  versionSource(rule: Rule, quiet = false): string | undefined {
     const value = rule.attrs.value ?? '';
-    if (value !== '') return this.expand(value, rule);
-    const tag = componentTag(this.ctx);
-    if (tag === undefined) return undefined;
-    return rule.type === 'match' ? tag : tag.replace(/\//g, '-');
+    let raw: string | undefined = value !== '' ? this.expand(value, rule) : componentTag(this.ctx);
+    if (raw === undefined || rule.type === 'match') return raw;
+    const match = rule.attrs.match;
+    if (match) {
+      const group = new RegExp(match).exec(raw)?.[1];
+      if (group === undefined) {
+        if (!quiet) this.warnings.push(`match '${match}' does not match '${raw}', so '${rule.line}' gives no tag`);
+        return undefined;
+      }
+      raw = group;
+    }
+    return raw.replace(/\//g, '-');
   }
 
   produce(rule: Rule): Produced | undefined {
@@ -269,7 +305,7 @@ class Evaluator {
         return { value: this.affix(this.expand(value, rule), rule), autoLatest: false };
       }
       case 'sha': {
-        const sha = shaFor(ctx, a.source as 'head' | 'merge');
+        const sha = shaFor(ctx, a.source);
         if (!sha) return undefined;
         const text = a.format === 'long' ? sha : sha.slice(0, ctx.shaLength);
         return { value: this.affix(text, rule), autoLatest: false };
@@ -310,19 +346,22 @@ class Evaluator {
 }
 
 /** The semver version this run releases: from the first semver rule that has one, else the git tag. */
-function releaseVersion(rules: Rule[], ev: Evaluator, ctx: TagContext): TagPlan['release'] {
+function releaseVersion(rules: Rule[], ev: Evaluator, ctx: TagContext): Release | undefined {
+  const release = (raw: string | undefined): Release | undefined => {
+    const parsed = raw !== undefined && semverValid(raw) ? semverParse(raw, { loose: true }) : null;
+    if (!parsed) return undefined;
+    return {
+      version: parsed.version,
+      prerelease: parsed.prerelease.length > 0,
+      markedPrerelease: ctx.releasePrerelease,
+    };
+  };
   for (const rule of rules) {
     if (rule.type !== 'semver' || !ev.enabled(rule)) continue;
-    const value = rule.attrs.value ?? '';
-    const raw = value !== '' ? ev.expand(value, rule) : componentTag(ctx)?.replace(/\//g, '-');
-    if (raw === undefined) continue;
-    const parsed = semverValid(raw) ? semverParse(raw, { loose: true }) : null;
-    if (parsed) return { version: parsed.version, prerelease: parsed.prerelease.length > 0 || ctx.releasePrerelease };
+    const found = release(ev.versionSource(rule, true));
+    if (found) return found;
   }
-  const tag = componentTag(ctx);
-  const parsed = tag !== undefined && semverValid(tag) ? semverParse(tag, { loose: true }) : null;
-  if (parsed) return { version: parsed.version, prerelease: parsed.prerelease.length > 0 || ctx.releasePrerelease };
-  return undefined;
+  return release(componentTag(ctx));
 }
 
 export function planTags(rules: Rule[], flavor: Flavor, ctx: TagContext): TagPlan {
@@ -351,7 +390,8 @@ export function planTags(rules: Rule[], flavor: Flavor, ctx: TagContext): TagPla
     candidates.push({ tag, rule: rule.line, ...(produced.floats ? { floats: produced.floats } : {}) });
   }
   const release = releaseVersion(rules, ev, ctx);
-  // prereleases never get latest, whatever the flavor says
+  // prereleases never get latest, whatever the flavor says; a release marked pre-release on
+  // GitHub gets it planned, and the floating decision holds it back
   if (latest && candidates.length > 0 && !release?.prerelease) {
     const prefix = flavor.prefixLatest ? ev.expand(flavor.prefix, undefined) : '';
     const suffix = flavor.suffixLatest ? ev.expand(flavor.suffix, undefined) : '';

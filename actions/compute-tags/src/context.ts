@@ -76,15 +76,24 @@ export function runContext(env: NodeJS.ProcessEnv, payload: Json): RunContext {
   // A release event's GITHUB_REF is its tag; a payload without it still names the tag.
   const release = obj(payload.release);
   if (ref === '' && release && str(release.tag_name)) ref = `refs/tags/${release.tag_name}`;
+  // pull_request_target runs on the base branch (GITHUB_REF), but the build is about the pull
+  // request: treat it as its merge ref, as docker/metadata-action does, so that no branch tag
+  // of the base branch is made from a contributor's code
+  if (/^pull_request_target/.test(eventName) && typeof payload.number === 'number') {
+    ref = `refs/pull/${payload.number}/merge`;
+  }
   const refPr = /^refs\/pull\/(\d+)\//.exec(ref);
   const prNumber = refPr ? Number(refPr[1]) : typeof payload.number === 'number' && pr ? payload.number : undefined;
   const runNumber =
     env.GITHUB_RUN_NUMBER && /^\d+$/.test(env.GITHUB_RUN_NUMBER) ? Number(env.GITHUB_RUN_NUMBER) : undefined;
   const headCommit = obj(payload.head_commit);
   const sha = env.GITHUB_SHA ?? str(payload.after) ?? str(headCommit?.id) ?? '';
-  // head_commit describes the pushed commit; trust its time only for that commit
+  // head_commit and commits[] describe pushed commits; trust a time only for this run's commit
   const headId = str(headCommit?.id);
-  const commitTimestamp = headId === undefined || headId === sha ? parseDate(headCommit?.timestamp) : undefined;
+  const pushed = Array.isArray(payload.commits) ? payload.commits.map(obj).find((c) => c && c.id === sha) : undefined;
+  const commitTimestamp =
+    parseDate(pushed?.timestamp) ??
+    (headId === undefined || headId === sha ? parseDate(headCommit?.timestamp) : undefined);
   return {
     eventName,
     ref,

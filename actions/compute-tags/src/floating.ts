@@ -111,6 +111,9 @@ export function decideFloating(
     } else if (plan.release.prerelease) {
       moved = false;
       reason = `not moved: ${plan.release.version} is a prerelease`;
+    } else if (plan.release.markedPrerelease && mode !== 'always') {
+      moved = false;
+      reason = `not moved: the GitHub release of ${plan.release.version} is marked pre-release (floating-tags: always moves it anyway)`;
     } else if (mode === 'always') {
       moved = true;
       reason = 'moved: floating-tags is always';
@@ -132,6 +135,7 @@ export function needsJudgement(plan: TagPlan, mode: FloatingMode): boolean {
     mode === 'highest' &&
     plan.release !== undefined &&
     !plan.release.prerelease &&
+    !plan.release.markedPrerelease &&
     plan.candidates.some((c) => c.floats !== undefined)
   );
 }

@@ -11,26 +11,28 @@ export interface ImageName {
 }
 
 function entries(line: string): Array<{ name: string; enable: string }> {
-  // metadata-action's long form: `name=ghcr.io/o/app,enable=false`
-  if (!/^\s*(name|enable)\s*=/i.test(line)) {
-    return splitOutsideQuotes(line, ',')
-      .map((s) => s.trim())
-      .filter(Boolean)
-      .map((name) => ({ name, enable: 'true' }));
-  }
+  const fields = splitOutsideQuotes(line, ',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  // a list of names (`ghcr.io/o/app,docker.io/o/app`) unless a field is an attribute
+  if (!fields.some((f) => f.includes('='))) return fields.map((name) => ({ name, enable: 'true' }));
+  // metadata-action's attribute form: `name=ghcr.io/o/app,enable=false`, or the name first
+  // without `name=` (`ghcr.io/o/app,enable=false`)
   let name: string | undefined;
   let enable = 'true';
-  for (const field of splitOutsideQuotes(line, ',')) {
+  for (const field of fields) {
     const eq = field.indexOf('=');
-    const key = field.slice(0, eq).trim().toLowerCase();
-    const value = field.slice(eq + 1).trim();
-    if (eq < 0 || (key !== 'name' && key !== 'enable')) {
-      throw new ConfigurationError(`'${line}': '${field.trim()}' is not name=... or enable=...`, 'images');
+    const key = eq < 0 ? 'name' : field.slice(0, eq).trim().toLowerCase();
+    const value = eq < 0 ? field : field.slice(eq + 1).trim();
+    if (key !== 'name' && key !== 'enable') {
+      throw new ConfigurationError(`'${line}': '${field}' is not an image name, name=... or enable=...`, 'images');
     }
-    if (key === 'name') name = value;
-    else enable = value.toLowerCase();
+    if (key === 'name') {
+      if (name !== undefined) throw new ConfigurationError(`'${line}' names more than one image`, 'images');
+      name = value;
+    } else enable = value.toLowerCase();
   }
-  if (!name) throw new ConfigurationError(`'${line}' has no name=`, 'images');
+  if (!name) throw new ConfigurationError(`'${line}' has no image name`, 'images');
   if (enable !== 'true' && enable !== 'false') {
     throw new ConfigurationError(`'${line}': enable='${enable}' is not accepted (expected true or false)`, 'images');
   }

@@ -1,11 +1,13 @@
-// compute-tags: event payload + rules -> tags, labels, annotations. Reads existing releases only
-// when a floating tag needs judging, and loads the registry client only then.
+// compute-tags: event payload + rules -> tags, labels, annotations, JSON and bake files. Reads
+// existing releases only when a floating tag needs judging, and loads the registry client only then.
+import { tmpdir } from 'node:os';
 import { actionLogger, debug, group, info, maskSecret, warning } from '#shared/action/log.js';
-import { setOutput } from '#shared/action/outputs.js';
+import { exportVariable, setOutput } from '#shared/action/outputs.js';
 import { addHeading, addTable, addText, writeSummary } from '#shared/action/summary.js';
 import { GitRepo } from '#shared/git/git-repo.js';
 import { formatReference } from '#shared/oci/reference.js';
-import { type TagContext, planTags } from './compute.js';
+import { writeBakeFiles } from './bake.js';
+import { planTags, revisionSha, type TagContext } from './compute.js';
 import { readPayload, resolveCommitTime, runContext } from './context.js';
 import { decideFloating, type FloatingDecision, needsJudgement } from './floating.js';
 import type { ImageName } from './images.js';
@@ -26,18 +28,33 @@ function summaryRows(
   return rows;
 }
 
+/** metadata-action's output setter: with DOCKER_METADATA_SET_OUTPUT_ENV (default true) each output is also a variable. */
+function outputWriter(toEnv: boolean): (name: string, value: string) => void {
+  return (name, value) => {
+    setOutput(name, value);
+    if (toEnv) exportVariable(`DOCKER_METADATA_OUTPUT_${name.replace(/\W/g, '_').toUpperCase()}`, value);
+  };
+}
+
 export async function main(): Promise<void> {
-  const inputs: ComputeTagsInputs = getInputs();
   const env = process.env;
+  const inputs: ComputeTagsInputs = getInputs(env);
   const run = runContext(env, readPayload(env.GITHUB_EVENT_PATH));
   const git = new GitRepo({ cwd: env.GITHUB_WORKSPACE || process.cwd() });
   const now = new Date();
-  const commit = await resolveCommitTime(run, git, now);
+  debug(`DOCKER_METADATA_* variables as read: ${JSON.stringify(inputs.knobs)}`);
+  const headSha = inputs.knobs.prHeadSha ?? true;
+  const revision = revisionSha({ ...run, headSha });
+  // the revision's own time; the checked-out commit's when git lacks the revision (a shallow
+  // pull request checkout holds the merge commit only)
+  const own = revision === run.sha ? run.commitTimestamp : undefined;
+  let commit = await resolveCommitTime({ sha: revision, commitTimestamp: own }, git, now);
+  if (commit.source === 'clock' && revision !== run.sha) commit = await resolveCommitTime(run, git, now);
   if (commit.source === 'clock') {
     info(`The commit time is unknown (${commit.problem}); the current time is used for the created label`);
   }
   debug(
-    `event ${run.eventName}, ref ${run.ref}, sha ${run.sha}, commit time ${commit.time.toISOString()} (${commit.source})`,
+    `event ${run.eventName}, ref ${run.ref}, sha ${run.sha}, revision ${revision}, commit time ${commit.time.toISOString()} (${commit.source})`,
   );
   const ctx: TagContext = {
     ...run,
@@ -45,6 +62,7 @@ export async function main(): Promise<void> {
     shaLength: inputs.shaLength,
     now,
     commitTime: commit.time,
+    headSha,
   };
 
   await group('Rules', async () => {
@@ -96,19 +114,27 @@ export async function main(): Promise<void> {
     ctx,
     labels: inputs.labels,
     annotations: inputs.annotations,
+    annotationLevels: inputs.knobs.annotationLevels,
   });
   if (result.tags.length === 0) warning(`No tag applies to this ${run.eventName || 'event'} (ref '${run.ref}')`);
   await group('Tags', async () => {
     for (const tag of result.tags) info(tag);
   });
+  const bake = writeBakeFiles(env.RUNNER_TEMP || tmpdir(), result.bake, inputs.bakeTarget);
+  debug(`bake files: ${Object.values(bake).join(', ')}`);
 
-  setOutput('version', result.version);
-  setOutput('tags', result.tags.join('\n'));
-  setOutput('tag-names', result.tagNames.join('\n'));
-  setOutput('labels', result.labels.join('\n'));
-  setOutput('annotations', result.annotations.join('\n'));
-  setOutput('json', result.json);
-  setOutput('is-release', result.isRelease);
+  const output = outputWriter(inputs.knobs.setOutputEnv);
+  output('version', result.version);
+  output('tags', result.tags.join(inputs.sepTags));
+  output('tag-names', result.tagNames.join(inputs.sepTags));
+  output('labels', result.labels.join(inputs.sepLabels));
+  output('annotations', result.annotations.join(inputs.sepAnnotations));
+  output('json', JSON.stringify(result.json));
+  output('bake-file-tags', bake.tags);
+  output('bake-file-labels', bake.labels);
+  output('bake-file-annotations', bake.annotations);
+  output('bake-file', bake['tags-labels']);
+  output('is-release', String(result.isRelease));
 
   addHeading('Image tags');
   addTable(['Tag', 'Rule', 'Floating'], summaryRows(kept, decisions));

@@ -58,8 +58,8 @@ export const METADATA_ACTION_DEFAULTS_KEYWORD = 'metadata-action-defaults';
 const COMMON = ['type', 'enable', 'priority', 'prefix', 'suffix'];
 const ATTRIBUTES: Record<RuleType, string[]> = {
   schedule: ['pattern'],
-  semver: ['pattern', 'value'],
-  pep440: ['pattern', 'value'],
+  semver: ['pattern', 'value', 'match'],
+  pep440: ['pattern', 'value', 'match'],
   match: ['pattern', 'group', 'value'],
   edge: ['branch'],
   ref: ['event'],
@@ -133,6 +133,7 @@ export function parseRule(line: string, index: number): Rule {
     case 'pep440':
       need('pattern', 'pattern={{version}}');
       attrs.value ??= '';
+      if (attrs.match) checkVersionMatch(attrs.match, line);
       break;
     case 'match':
       need('pattern', 'pattern=\\d+.\\d+');
@@ -158,8 +159,8 @@ export function parseRule(line: string, index: number): Rule {
       attrs.format ??= 'short';
       if (!['short', 'long'].includes(attrs.format))
         fail(line, `format '${attrs.format}' is unknown (expected short or long)`);
-      attrs.source ??= 'head';
-      if (!['head', 'merge'].includes(attrs.source))
+      // no source: DOCKER_METADATA_PR_HEAD_SHA decides (the head commit unless it is false)
+      if (attrs.source !== undefined && !['head', 'merge'].includes(attrs.source))
         fail(line, `source '${attrs.source}' is unknown (expected head or merge)`);
       if (attrs.prefix === undefined) attrs.prefix = 'sha-';
       break;
@@ -183,6 +184,22 @@ export function parseRule(line: string, index: number): Rule {
   const rest: Record<string, string> = {};
   for (const [k, v] of Object.entries(attrs)) if (!COMMON.includes(k)) rest[k] = v;
   return { type, line, index, priority, enable: attrs.enable ?? 'true', prefix, suffix, attrs: rest };
+}
+
+/**
+ * The `match` of a semver or pep440 rule: a regular expression (as metadata-action takes it, no
+ * `/.../` form) whose first group is the version (`v(\d+\.\d+\.\d+)$` on `p1/v1.0.0`).
+ */
+function checkVersionMatch(pattern: string, line: string): void {
+  let groups = 0;
+  try {
+    new RegExp(pattern);
+    // an alternative that matches '' makes exec() report every group of the pattern
+    groups = (new RegExp(`(?:${pattern})|`).exec('')?.length ?? 1) - 1;
+  } catch (err) {
+    fail(line, `match '${pattern}' is not a valid regular expression (${(err as Error).message})`);
+  }
+  if (groups < 1) fail(line, `match '${pattern}' has no group: its first group is the version (such as v(\\d.*)$)`);
 }
 
 /** A match pattern: `/re/flags` or a plain regular expression text (as String.match takes it). */

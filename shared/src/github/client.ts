@@ -1,6 +1,8 @@
 // The one seam to the GitHub REST API: JSON requests with the token, `Link` pagination, the
 // primary (`x-ratelimit-*`) and secondary (`Retry-After`, "secondary rate limit") rate limits,
 // and retries of transient failures. Base URL from GITHUB_API_URL so GHES and tests work alike.
+// GraphQL goes through the same transport (`graphql()`), at `/graphql` on github.com and
+// `/api/graphql` on GHES (whose REST root is `/api/v3`).
 import { OperationError } from '../errors.js';
 
 export interface GitHubClientOptions {
@@ -159,6 +161,35 @@ export class GitHubClient {
       }
       throw new GitHubApiError(operation, res.status, message, docs);
     }
+  }
+
+  /** The GraphQL endpoint that goes with the REST root (GHES: `/api/v3` -> `/api/graphql`). */
+  graphqlUrl(): string {
+    return /\/api\/v3$/.test(this.baseUrl) ? this.baseUrl.replace(/\/v3$/, '/graphql') : `${this.baseUrl}/graphql`;
+  }
+
+  /**
+   * One GraphQL query or mutation. GitHub answers errors with HTTP 200 and an `errors` list:
+   * those become a GitHubApiError naming the operation and GitHub's first message.
+   */
+  async graphql<T>(operation: string, query: string, variables: Record<string, unknown> = {}): Promise<T> {
+    const res = await this.request<{ data?: T; errors?: { message?: string; type?: string }[] }>(
+      'POST',
+      this.graphqlUrl(),
+      { body: { query, variables } },
+    );
+    const errors = res.data?.errors;
+    if (Array.isArray(errors) && errors.length > 0) {
+      const first = errors[0];
+      throw new GitHubApiError(
+        `GitHub GraphQL ${operation}`,
+        res.status,
+        `${first?.type ? `${first.type}: ` : ''}${first?.message ?? 'unknown error'}`,
+      );
+    }
+    if (res.data?.data === undefined)
+      throw new OperationError(`GitHub GraphQL ${operation}`, 'the answer holds no data');
+    return res.data.data;
   }
 
   /** Every item of a paginated list, following `Link: rel="next"` (relative links resolved). */

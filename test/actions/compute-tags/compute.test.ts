@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { sanitizeTag } from '../../../actions/compute-tags/src/compute.js';
 import type { ReleaseSource } from '../../../actions/compute-tags/src/floating.js';
-import { compute, type EventName, tagEvent } from './fixtures.js';
+import { compute, type EventName, NOW, tagEvent } from './fixtures.js';
 
 const MA_DEFAULTS = ['metadata-action-defaults'];
 const SECOND = [
@@ -65,12 +65,16 @@ describe('events', () => {
     expect(r.isRelease).toBe(isRelease);
   });
 
-  it('a release marked prerelease on GitHub gets no floating tags', () => {
+  it('a release marked prerelease on GitHub gets no floating tags, unless floating-tags is always', () => {
     const { payload, env } = tagEvent('v1.2.3');
     const release = { tag_name: 'v1.2.3', prerelease: true };
-    const r = compute({ payload: { ...payload, release }, env: { ...env, GITHUB_EVENT_NAME: 'release' } });
+    const event = { payload: { ...payload, release }, env: { ...env, GITHUB_EVENT_NAME: 'release' } };
+    const r = compute(event);
     expect(r.tagNames).toEqual(['1.2.3', 'sha-860c190']);
-    expect(r.floating).toEqual({ '1.2': 'not moved: 1.2.3 is a prerelease', '1': 'not moved: 1.2.3 is a prerelease' });
+    const why = 'not moved: the GitHub release of 1.2.3 is marked pre-release (floating-tags: always moves it anyway)';
+    expect(r.floating).toEqual({ '1.2': why, '1': why, latest: why });
+    expect(r.isRelease).toBe(false);
+    expect(compute(event, { floating: 'always' }).tagNames).toEqual(['1.2.3', '1.2', '1', 'sha-860c190', 'latest']);
   });
 });
 
@@ -354,6 +358,48 @@ describe('images', () => {
   });
 });
 
+describe('image lines', () => {
+  it.each<[string[], string[]]>([
+    [['ghcr.io/acme/api,enable=false', 'name/app'], ['name/app:main']],
+    [['ghcr.io/acme/api,enable=true'], ['ghcr.io/acme/api:main']],
+    [['enable=true,ghcr.io/acme/api'], ['ghcr.io/acme/api:main']],
+    [['name=ghcr.io/acme/api,enable=TRUE'], ['ghcr.io/acme/api:main']],
+    [['ghcr.io/acme/api, name/app'], ['ghcr.io/acme/api:main', 'name/app:main']],
+  ])('%j', (images, tags) => {
+    expect(compute('push-main', { tags: ['type=ref,event=branch'], images }).tags).toEqual(tags);
+  });
+
+  it.each<[string, string]>([
+    ['ghcr.io/acme/api,name=name/app', "Input 'images': 'ghcr.io/acme/api,name=name/app' names more than one image"],
+    ['enable=false', "Input 'images': 'enable=false' has no image name"],
+    ['ghcr.io/acme/api,enable=no', "Input 'images': 'ghcr.io/acme/api,enable=no': enable='no' is not accepted"],
+    ['ghcr.io/acme/api,enable=false', "Input 'images': names no enabled image"],
+  ])('refuses %s', (line, message) => {
+    expect(() => compute('push-main', { images: [line] })).toThrow(message);
+  });
+});
+
+describe('semver and pep440 match=', () => {
+  it.each<[string, string, string[], string[]]>([
+    ['p1/v1.2.3', 'type=semver,pattern={{version}},match=v(\\d.\\d.\\d)$', ['1.2.3', 'latest'], []],
+    ['p1/v1.2.3', 'type=semver,pattern={{major}},match=^p1/(.*)$', ['1', 'latest'], []],
+    ['api/v2.0.0-rc.1', 'type=semver,pattern={{major}},match=api/(.+)', ['2.0.0-rc.1'], []],
+    ['p1/1.2rc1', 'type=pep440,pattern={{version}},match=p1/(.*)', ['1.2rc1'], []],
+    [
+      'p2/v1.2.3',
+      'type=semver,pattern={{version}},match=^p1/v(.*)$',
+      [],
+      [
+        "match '^p1/v(.*)$' does not match 'p2/v1.2.3', so 'type=semver,pattern={{version}},match=^p1/v(.*)$' gives no tag",
+      ],
+    ],
+  ])('%s with %s', (tag, rule, names, warnings) => {
+    const r = compute(tagEvent(tag), { tags: [rule], floating: 'always' });
+    expect(r.tagNames).toEqual(names);
+    expect(r.warnings).toEqual(warnings);
+  });
+});
+
 describe('labels and annotations', () => {
   it('come from the payload repository, created from the commit time, sorted, overridable', () => {
     const r = compute('push-tag-v1.2.3', {
@@ -361,6 +407,7 @@ describe('labels and annotations', () => {
       labels: [
         ['org.opencontainers.image.title', 'API'],
         ['com.example.branch', 'b-{{sha}}'],
+        ['com.example.{{tag}}', 'x'],
       ],
       annotations: [
         ['org.opencontainers.image.description', 'other'],
@@ -369,6 +416,7 @@ describe('labels and annotations', () => {
     });
     expect(r.labels).toEqual([
       'com.example.branch=b-860c190',
+      'com.example.v1.2.3=x',
       'org.opencontainers.image.created=2026-11-19T09:27:24.000Z',
       'org.opencontainers.image.description=The app, in a container',
       'org.opencontainers.image.licenses=MIT',
@@ -379,7 +427,6 @@ describe('labels and annotations', () => {
       'org.opencontainers.image.version=1.2.3',
     ]);
     expect(r.annotations).toEqual([
-      'index:org.example.x=1',
       'manifest:org.opencontainers.image.created=2026-11-19T09:27:24.000Z',
       'manifest:org.opencontainers.image.description=other',
       'manifest:org.opencontainers.image.licenses=MIT',
@@ -388,8 +435,19 @@ describe('labels and annotations', () => {
       'manifest:org.opencontainers.image.title=app',
       'manifest:org.opencontainers.image.url=https://github.com/name/app',
       'manifest:org.opencontainers.image.version=1.2.3',
+      'index:org.example.x=1',
     ]);
     expect(r.json.labels['org.opencontainers.image.title']).toBe('API');
+  });
+
+  it.each<[boolean, string[], string]>([
+    [true, ['pr-123', 'sha-1234567'], '1234567890abcdef1234567890abcdef12345678'],
+    [false, ['pr-123', 'sha-860c190'], '860c1904a1ce19322e91ac35af1ab07466440c37'],
+  ])('on a pull request the revision label names the type=sha commit (head sha %s)', (headSha, names, revision) => {
+    const r = compute('pull-request-123', { tags: ['type=ref,event=pr', 'type=sha'], headSha });
+    expect(r.tagNames).toEqual(names);
+    expect(r.labels).toContain(`org.opencontainers.image.revision=${revision}`);
+    expect(r.json.labels['org.opencontainers.image.revision']).toBe(revision);
   });
 
   it('without a repository in the payload (schedule) fall back to GITHUB_REPOSITORY', () => {
@@ -397,5 +455,34 @@ describe('labels and annotations', () => {
     expect(r.labels).toContain('org.opencontainers.image.title=app');
     expect(r.labels).toContain('org.opencontainers.image.url=https://github.com/name/app');
     expect(r.labels).toContain('org.opencontainers.image.licenses=');
+  });
+});
+
+describe("the README's one-line changes that restore metadata-action's behaviour", () => {
+  it('tags: metadata-action-defaults on a tag push gives the raw tag and latest', () => {
+    expect(compute('push-tag-v1.2.3', { tags: ['metadata-action-defaults'] }).tagNames).toEqual(['v1.2.3', 'latest']);
+  });
+
+  it('type=raw,value=latest,priority=1 puts latest on a prerelease, as latest=true does there', () => {
+    const rules = ['type=semver,pattern={{version}}', 'type=raw,value=latest,priority=1'];
+    const r = compute(tagEvent('v2.0.0-rc.1'), { tags: rules, flavor: ['latest=true'] });
+    expect(r.tagNames).toEqual(['2.0.0-rc.1', 'latest']);
+    expect(r.version).toBe('2.0.0-rc.1');
+  });
+
+  it("a created label from {{date}} gives the run's time in metadata-action's format", () => {
+    const r = compute('push-main', {
+      tags: ['type=ref,event=branch'],
+      labels: [['org.opencontainers.image.created', "{{date 'YYYY-MM-DDTHH:mm:ss.SSS[Z]'}}"]],
+    });
+    expect(r.labels).toContain(`org.opencontainers.image.created=${NOW.toISOString()}`);
+  });
+
+  it.each<[string, string[]]>([
+    ['p1/v1.0.0', ['1.0.0']],
+    ['v2.0.0', ['2.0.0']],
+  ])('match=^(?:p1/)?(.*)$ also takes the whole tag %s', (tag, names) => {
+    const rule = 'type=semver,pattern={{version}},match=^(?:p1/)?(.*)$';
+    expect(compute(tagEvent(tag), { tags: [rule], flavor: ['latest=false'] }).tagNames).toEqual(names);
   });
 });

@@ -61,6 +61,38 @@ describe('runContext from recorded events', () => {
   });
 });
 
+describe('runContext: refs and commit times', () => {
+  const pr = loadEvent('pull-request-123');
+  it.each<[string, Record<string, string>, Record<string, unknown>, object]>([
+    [
+      'pull_request_target runs on the base branch but is read as the merge ref',
+      { GITHUB_EVENT_NAME: 'pull_request_target', GITHUB_REF: 'refs/heads/main' },
+      pr.payload,
+      { ref: 'refs/pull/123/merge', prNumber: 123, baseRef: 'main' },
+    ],
+    [
+      'pull_request_target without a number keeps GITHUB_REF',
+      { GITHUB_EVENT_NAME: 'pull_request_target', GITHUB_REF: 'refs/heads/main' },
+      {},
+      { ref: 'refs/heads/main', prNumber: undefined },
+    ],
+    [
+      "a push's time comes from commits[] when head_commit is another commit",
+      { GITHUB_EVENT_NAME: 'push', GITHUB_REF: 'refs/heads/main', GITHUB_SHA: 'aaa' },
+      {
+        commits: [
+          { id: 'aaa', timestamp: '2026-01-02T03:04:05Z' },
+          { id: 'bbb', timestamp: '2026-01-03T00:00:00Z' },
+        ],
+        head_commit: { id: 'bbb', timestamp: '2026-01-03T00:00:00Z' },
+      },
+      { commitTimestamp: new Date('2026-01-02T03:04:05Z') },
+    ],
+  ])('%s', (_name, env, payload, expected) => {
+    expect(runContext(env, payload)).toMatchObject(expected);
+  });
+});
+
 describe('readPayload', () => {
   const dir = mkdtempSync(join(tmpdir(), 'payload-'));
   it('is empty without a file, an error for a broken one', () => {

@@ -58,6 +58,9 @@ export interface ComputeOptions {
   annotations?: Array<[string, string]>;
   env?: Record<string, string>;
   now?: Date;
+  /** false: DOCKER_METADATA_PR_HEAD_SHA=false */
+  headSha?: boolean;
+  annotationLevels?: string[];
 }
 
 export const NOW = new Date('2026-11-20T23:30:00Z');
@@ -74,6 +77,7 @@ export function compute(
     shaLength: options.shaLength ?? 7,
     now: options.now ?? NOW,
     commitTime: run.commitTimestamp ?? new Date('2026-11-19T09:27:24Z'),
+    headSha: options.headSha ?? true,
   };
   const warnings: string[] = [];
   const images = parseImages(options.images ?? ['name/app'], (m) => warnings.push(m));
@@ -92,6 +96,7 @@ export function compute(
     ctx,
     labels: options.labels ?? [],
     annotations: options.annotations ?? [],
+    annotationLevels: options.annotationLevels,
   });
   return { ...result, warnings };
 }

@@ -17,7 +17,7 @@ describe('parseRule', () => {
       { type: 'semver', priority: 900, attrs: { pattern: '{{version}}', value: '' } },
     ],
     ['type=ref,event=pr', { type: 'ref', priority: 600, prefix: 'pr-', attrs: { event: 'pr' } }],
-    ['type=sha', { type: 'sha', priority: 100, prefix: 'sha-', attrs: { format: 'short', source: 'head' } }],
+    ['type=sha', { type: 'sha', priority: 100, prefix: 'sha-', attrs: { format: 'short' } }],
     ['type=schedule', { type: 'schedule', priority: 1000, attrs: { pattern: 'nightly' } }],
     [
       'type=match,pattern=v(\\d),group=1',
@@ -30,7 +30,7 @@ describe('parseRule', () => {
     ['type=build', { type: 'build', priority: 150, prefix: 'build-', attrs: {} }],
     ['type=timestamp', { type: 'timestamp', priority: 150, attrs: { format: 'YYYYMMDD-HHmmss' } }],
     ['type=env,value=prod', { type: 'env', priority: 300, attrs: { value: 'prod' } }],
-    ['TYPE=sha, Format=long ', { type: 'sha', attrs: { format: 'long', source: 'head' } }],
+    ['TYPE=sha, Format=long ', { type: 'sha', attrs: { format: 'long' } }],
   ])('%s', (line, expected) => {
     expect(parseRule(line, 0)).toMatchObject(expected);
   });
@@ -54,6 +54,10 @@ describe('parseRule', () => {
     ['type=env', 'type=env needs value='],
     ['type=timestamp,format=', 'format is empty'],
     ['type=raw,=x', 'an attribute has no name'],
+    ['type=semver,pattern={{version}},match=v(', "match 'v(' is not a valid regular expression"],
+    ['type=pep440,pattern={{version}},match=v\\d', "match 'v\\d' has no group: its first group is the version"],
+    ['type=semver,pattern={{version}},match=(?:v)\\d', "match '(?:v)\\d' has no group"],
+    ['type=raw,value=a,match=x', "attribute 'match' does not apply to type=raw"],
   ])('rejects %s', (line, message) => {
     expect(() => parseRule(line, 0)).toThrow(ConfigurationError);
     expect(() => parseRule(line, 0)).toThrow(message);
