@@ -3,7 +3,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { actionLogger, group, info, maskSecret, warning } from '#shared/action/log.js';
+import { actionLogger, fmt, group, info, maskSecret, warning } from '#shared/action/log.js';
 import { setOutputs } from '#shared/action/outputs.js';
 import { saveState } from '#shared/action/state.js';
 import { addTable, addText, writeSummary } from '#shared/action/summary.js';
@@ -81,7 +81,7 @@ async function runMerge(inputs: Inputs): Promise<Result> {
     const found = await collectSources(client, parseMergeList(inputs.merge));
     for (const e of found)
       info(
-        `${e.descriptor.platform ? `${e.descriptor.platform.os}/${e.descriptor.platform.architecture}${e.descriptor.platform.variant ? `/${e.descriptor.platform.variant}` : ''}` : '?'}: ${e.descriptor.digest}`,
+        fmt`${e.descriptor.platform ? [e.descriptor.platform.os, e.descriptor.platform.architecture, e.descriptor.platform.variant].filter(Boolean).join('/') : '?'}: ${e.descriptor.digest}`,
       );
     return found;
   });

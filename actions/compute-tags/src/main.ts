@@ -1,6 +1,6 @@
 // compute-tags: event payload + rules -> tags, labels, annotations. Reads existing releases only
 // when a floating tag needs judging, and loads the registry client only then.
-import { actionLogger, debug, group, info, maskSecret, warning } from '#shared/action/log.js';
+import { actionLogger, debug, fmt, group, info, maskSecret, warning } from '#shared/action/log.js';
 import { setOutput } from '#shared/action/outputs.js';
 import { addHeading, addTable, addText, writeSummary } from '#shared/action/summary.js';
 import { GitRepo } from '#shared/git/git-repo.js';
@@ -48,7 +48,7 @@ export async function main(): Promise<void> {
   };
 
   await group('Rules', async () => {
-    for (const rule of inputs.rules) info(`${rule.line} (priority ${rule.priority})`);
+    for (const rule of inputs.rules) info(fmt`${rule.line} (priority ${rule.priority})`);
   });
   const plan = planTags(inputs.rules, inputs.flavor, ctx);
   for (const message of plan.warnings) warning(message);

@@ -6,6 +6,14 @@ import { Readable } from 'node:stream';
 import { Authenticator, AuthError, repositoryScope } from './auth.js';
 import { type CredentialProvider, dockerConfigCredentials } from './credentials.js';
 import { DigestMismatchError, digestAlgorithm, digestOf, VerifyingStream } from './digest.js';
+import {
+  checkedPlatform,
+  InvalidContentError,
+  type Platform,
+  isContentType,
+  isMediaType,
+  quoteForeign,
+} from './grammar.js';
 import { bareMediaType, MANIFEST_ACCEPT, MediaType } from './media-types.js';
 import { discardBody } from './http.js';
 import { digestProblem, isDigest, isValidTag, registryApiHost } from './reference.js';
@@ -40,13 +48,7 @@ export interface ManifestResult {
   json: any;
 }
 
-export interface Platform {
-  os: string;
-  architecture: string;
-  variant?: string;
-  'os.version'?: string;
-  'os.features'?: string[];
-}
+export type { Platform };
 
 export interface Descriptor {
   mediaType: string;
@@ -94,24 +96,31 @@ function stringRecord(value: unknown): Record<string, string> | undefined {
   return out;
 }
 
-/** A descriptor from manifest JSON, or undefined when the entry lacks what a descriptor must have. */
+/**
+ * A descriptor from manifest JSON, or undefined when the entry lacks what a descriptor must have.
+ * A media type, artifact type or platform that breaks its grammar is an InvalidContentError:
+ * those strings reach logs, decisions and new manifests, and a plan must not skip the entry.
+ */
 export function toDescriptor(value: unknown): Descriptor | undefined {
   const v = value as Record<string, unknown> | null;
   if (!v || typeof v !== 'object') return undefined;
   if (typeof v.mediaType !== 'string' || typeof v.digest !== 'string' || typeof v.size !== 'number') return undefined;
+  const where = `descriptor ${quoteForeign(v.digest)}`;
+  if (!isMediaType(v.mediaType)) {
+    throw new InvalidContentError(where, `its mediaType ${quoteForeign(v.mediaType)} is not a media type`);
+  }
   const d: Descriptor = { mediaType: v.mediaType, digest: v.digest, size: v.size };
   const annotations = stringRecord(v.annotations);
   if (annotations) d.annotations = annotations;
-  if (typeof v.artifactType === 'string') d.artifactType = v.artifactType;
+  if (typeof v.artifactType === 'string' && v.artifactType !== '') {
+    if (!isMediaType(v.artifactType)) {
+      throw new InvalidContentError(where, `its artifactType ${quoteForeign(v.artifactType)} is not a media type`);
+    }
+    d.artifactType = v.artifactType;
+  }
   const p = v.platform as Record<string, unknown> | undefined;
   if (p && typeof p === 'object' && typeof p.os === 'string' && typeof p.architecture === 'string') {
-    const platform: Platform = { os: p.os, architecture: p.architecture };
-    if (typeof p.variant === 'string' && p.variant !== '') platform.variant = p.variant;
-    if (typeof p['os.version'] === 'string' && p['os.version'] !== '') platform['os.version'] = p['os.version'];
-    if (Array.isArray(p['os.features'])) {
-      platform['os.features'] = p['os.features'].filter((f): f is string => typeof f === 'string');
-    }
-    d.platform = platform;
+    d.platform = checkedPlatform(p, where);
   }
   return d;
 }
@@ -345,10 +354,16 @@ export class RegistryClient {
           throw new RegistryError(operation, 'the registry sent a manifest that is not JSON');
         }
         const bodyType = (json as { mediaType?: unknown })?.mediaType;
+        const contentType = header(res.headers, 'content-type');
         const mediaType =
           typeof bodyType === 'string' && bodyType !== ''
             ? bodyType
-            : bareMediaType(header(res.headers, 'content-type') ?? MediaType.OciManifest);
+            : contentType && isContentType(contentType)
+              ? bareMediaType(contentType)
+              : MediaType.OciManifest;
+        if (!isMediaType(mediaType)) {
+          throw new RegistryError(operation, `the manifest's mediaType ${quoteForeign(mediaType)} is not a media type`);
+        }
         return { digest, mediaType, bytes, json };
       },
     );
@@ -377,6 +392,7 @@ export class RegistryClient {
         const size = contentLength(res);
         const mediaType = header(res.headers, 'content-type');
         if (!headerDigest || !isDigest(headerDigest) || size === undefined || !mediaType) return undefined;
+        if (!isContentType(mediaType)) return undefined;
         if (isDigest(reference) && headerDigest !== reference) return undefined;
         return { mediaType: bareMediaType(mediaType), digest: headerDigest, size } satisfies Descriptor;
       },
