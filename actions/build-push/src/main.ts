@@ -26,7 +26,7 @@ import { checkBudget, describeSizes, sizesOf } from './layout.js';
 import { bringSources, collectSources, makeIndex, parseMergeList } from './merge.js';
 import { pushesWithDocker, pushWithDocker, warmUp } from './docker-push.js';
 import { CLEANUP_STATE } from './post.js';
-import { removeSecrets, writeSecrets } from './secrets.js';
+import { removeSecrets, resolveSecretFiles, type SecretFiles, writeSecrets } from './secrets.js';
 import { pushByDigest, putTags, repositoriesOf, type Target } from './upload.js';
 
 export function targetsOf(tags: string[]): Target[] {
@@ -117,6 +117,8 @@ async function runMerge(inputs: Inputs): Promise<Result> {
 
 async function runBuild(inputs: Inputs): Promise<Result> {
   const env = process.env;
+  // every input is checked before anything is written
+  resolveSecretFiles(inputs.secretFiles, env);
   const engines = defaultEngines(env);
   const targets = targetsOf(inputs.tags);
   const builder = await resolveBuilder(inputs.builder, engines);
@@ -131,9 +133,16 @@ async function runBuild(inputs: Inputs): Promise<Result> {
     cache.to = [];
   }
   const workDir = await mkdtemp(join(env.RUNNER_TEMP || tmpdir(), 'build-push-'));
-  const secrets = await writeSecrets(inputs.secrets, inputs.secretFiles, env);
-  saveState(CLEANUP_STATE, [workDir, secrets.dir].filter(Boolean));
+  // The clean-up list is in the state before anything goes into what it names: a main step
+  // killed half-way still leaves the post step all it wrote.
+  const cleanup = [workDir];
+  saveState(CLEANUP_STATE, cleanup);
+  let secrets: SecretFiles = { dir: '', files: [] };
   try {
+    secrets = await writeSecrets(inputs.secrets, inputs.secretFiles, env, (dir) => {
+      cleanup.push(dir);
+      saveState(CLEANUP_STATE, cleanup);
+    });
     const hostNetwork = builder === 'buildah' ? false : await needsHostNetwork(engines);
     // the classic builder pushing under tags: docker push reuses what the registry holds
     const dockerPush = builder === 'docker' && pushesWithDocker(inputs);

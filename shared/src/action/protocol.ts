@@ -30,7 +30,9 @@ export function escapeProperty(value: string): string {
 // C0 controls (ESC of ANSI sequences, NUL, BEL, backspace...), DEL, C1 controls (NEL) and the
 // Unicode line and paragraph separators: each can end, hide or rewrite a line in some viewer.
 // Tab stays: it is plain layout.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const CONTROLS = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/g;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const CONTROLS_BUT_LINE_ENDS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028\u2029]/g;
 
 /**
