@@ -61,7 +61,7 @@ export async function main(): Promise<void> {
       const result = await readReleases(
         {
           gitTags: () => git.listTags(),
-          registryTags: () => listRegistryTags(first.ref, { logger: actionLogger, maskSecret }),
+          registryTags: (signal) => listRegistryTags(first.ref, { logger: actionLogger, maskSecret, signal }),
           isShallow: () => git.isShallow(),
         },
         {

@@ -150,6 +150,18 @@ interface CallSpec {
   body?: Buffer | string | Readable;
   /** follow 3xx (GET/HEAD of blobs and manifests), dropping Authorization on another origin */
   followRedirects?: boolean;
+  /** gives the call up, the request in flight included */
+  signal?: AbortSignal;
+}
+
+/** Bounds for a tag listing: where it stops, and when it is given up. */
+export interface ListTagsOptions {
+  /** aborts the listing, the page in flight included */
+  signal?: AbortSignal;
+  /** more pages than this is an error (default 10,000) */
+  maxPages?: number;
+  /** more tags than this is an error (default: no limit but maxPages) */
+  maxTags?: number;
 }
 
 /** OCI recommends registries accept manifests up to 4 MiB; twice that is read before giving up. */
@@ -296,6 +308,7 @@ export class RegistryClient {
       credentials: options.credentials ?? dockerConfigCredentials({ env: options.env }),
       maskSecret: options.maskSecret,
       logger: options.logger,
+      registryOrigin: (registry) => this.baseUrl(registry),
     });
     this.plainHttp = options.plainHttp ?? loopbackHost;
     this.monolithicMax = options.monolithicMaxBytes ?? Number.POSITIVE_INFINITY;
@@ -495,13 +508,27 @@ export class RegistryClient {
 
   // ---- tags ----
 
-  /** all pages, sorted; [] for a repository the registry does not know */
-  async listTags(repo: RepositoryRef): Promise<string[]> {
+  /**
+   * All pages, sorted; [] for a repository the registry does not know. A listing longer than
+   * the bounds is an error, never a silent partial list; an abort stops it at once.
+   */
+  async listTags(repo: RepositoryRef, options: ListTagsOptions = {}): Promise<string[]> {
     const operation = `listing tags of ${repo.registry}/${repo.repository}`;
+    const maxPages = options.maxPages ?? MAX_PAGES;
+    const maxTags = options.maxTags ?? Number.POSITIVE_INFINITY;
+    const { signal } = options;
     const tags = new Set<string>();
     const seen = new Set<string>();
     let url: string | undefined = this.url(repo, `tags/list?n=${TAGS_PAGE}`);
-    while (url && !seen.has(url) && seen.size < MAX_PAGES) {
+    while (url && !seen.has(url)) {
+      if (signal?.aborted)
+        throw new RegistryError(operation, `given up after ${seen.size} page(s)`, { cause: signal.reason });
+      if (seen.size >= maxPages) {
+        throw new RegistryError(
+          operation,
+          `the registry kept sending pages: stopped after ${maxPages} (${tags.size} tags)`,
+        );
+      }
       seen.add(url);
       const pageUrl: string = url;
       const page = await this.call(
@@ -514,6 +541,7 @@ export class RegistryClient {
           url: pageUrl,
           headers: { accept: 'application/json' },
           followRedirects: true,
+          signal,
         },
         async (res) => {
           if (res.status === 404) {
@@ -538,6 +566,9 @@ export class RegistryClient {
       if (!page) break;
       const before = tags.size;
       for (const t of page.list) tags.add(t);
+      if (tags.size > maxTags) {
+        throw new RegistryError(operation, `the repository has more than ${maxTags} tags: stopped reading`);
+      }
       url = page.next;
       // A registry that honours `n` but sends no Link: a full page means asking on from its last tag.
       if (!url && page.list.length >= TAGS_PAGE && tags.size > before) {
@@ -1111,7 +1142,13 @@ export class RegistryClient {
     const send = (url: string, authorization: string | undefined, body?: CallSpec['body']): Promise<HttpResponse> => {
       const headers: Record<string, string> = { ...(spec.headers ?? {}) };
       if (authorization && new URL(url).origin === origin) headers.authorization = authorization;
-      return this.transport.send({ method: spec.method, url, headers, body } satisfies HttpRequest);
+      return this.transport.send({
+        method: spec.method,
+        url,
+        headers,
+        body,
+        signal: spec.signal,
+      } satisfies HttpRequest);
     };
     let authorization = await this.auth.authorize(registry, spec.scopes);
     let res = await send(spec.url, authorization, spec.body);
@@ -1122,7 +1159,7 @@ export class RegistryClient {
         // A stream is spent: the upload starts over (the token cache now knows the challenge).
         throw new RetryableStatusError(401, res.headers, '', undefined);
       }
-      authorization = await this.auth.challenge(registry, challenge, spec.scopes, authorization);
+      authorization = await this.auth.challenge(registry, challenge, spec.scopes, authorization, spec.url);
       res = await send(spec.url, authorization, spec.body);
     } else if (!authorization && res.status < 400) {
       this.auth.markAnonymous(registry);

@@ -27,6 +27,8 @@ export interface HttpRequest {
   url: string;
   headers?: Record<string, string>;
   body?: Buffer | string | Readable;
+  /** gives the request up: no answer is waited for, no body read any more */
+  signal?: AbortSignal;
 }
 
 export interface HttpResponse {
@@ -252,7 +254,7 @@ export class Transport {
     this.count++;
     const headers: Record<string, string> = { 'user-agent': this.userAgent, ...(req.headers ?? {}) };
     const res = await this.agents.exchange(
-      { method: req.method, url: new URL(req.url), headers, body: req.body },
+      { method: req.method, url: new URL(req.url), headers, body: req.body, signal: req.signal },
       proxyFor(req.url, this.env),
     );
     return { status: res.statusCode ?? 0, headers: res.headers as Headers, body: res, url: req.url };

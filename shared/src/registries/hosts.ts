@@ -98,3 +98,31 @@ export function registryBaseUrl(registry: string): string {
   if (registry === 'docker.io') return 'https://registry-1.docker.io';
   return `${isLoopbackHost(registry) ? 'http' : 'https'}://${registry}`;
 }
+
+/** A URL for a message: origin and path, never userinfo or query (either may be a credential). */
+function urlText(url: URL): string {
+  return `${url.protocol}//${url.host}${url.pathname}`;
+}
+
+/**
+ * Why credentials must not be sent to a token realm a registry named, or undefined when they
+ * may: the realm must be an http(s) URL, and https unless the registry is plain http on loopback.
+ */
+export function realmProblem(registryOrigin: string, realm: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(realm);
+  } catch {
+    return 'the registry named a token realm that is not a URL';
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    return `the registry named a token realm that is not http(s) (${url.protocol})`;
+  }
+  if (url.protocol === 'http:') {
+    const registry = new URL(registryOrigin);
+    if (registry.protocol !== 'http:' || !isLoopbackHost(registry.hostname)) {
+      return `the registry named the plain-http token realm ${urlText(url)}: credentials would travel unencrypted, so no token is asked for (a plain-http realm is accepted only for a plain-http registry on this machine)`;
+    }
+  }
+  return undefined;
+}
