@@ -71,11 +71,16 @@ function write(text: string): void {
 
 /** Writes one workflow command line: `::name key=value,...::message`. */
 export function issueCommand(name: string, properties: CommandProperties, message: string): void {
+  // Besides what the runner decodes (%, CR, LF), other control characters are percent-encoded
+  // too, so an annotation cannot carry ANSI sequences or a line separator. A mask is the
+  // exception: it must reach the runner as the very secret it hides.
+  const encode = (text: string) =>
+    name === 'add-mask' ? text : text.replace(CONTROLS_BUT_LINE_ENDS, (c) => encodeURIComponent(c));
   const props = Object.entries(properties)
     .filter(([, v]) => v !== undefined && v !== '')
-    .map(([k, v]) => `${k}=${escapeProperty(String(v))}`)
+    .map(([k, v]) => `${k}=${encode(escapeProperty(String(v)))}`)
     .join(',');
-  const line = `::${name}${props ? ` ${props}` : ''}::${escapeData(message)}${EOL}`;
+  const line = `::${name}${props ? ` ${props}` : ''}::${encode(escapeData(message))}${EOL}`;
   if (stopToken === undefined) {
     write(line);
     return;

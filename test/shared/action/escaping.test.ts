@@ -125,3 +125,11 @@ describe('no foreign string starts a workflow command', () => {
     expect(runnerCommands(stdout()).at(-1)).toMatchObject({ name: 'warning', data: 'after' });
   });
 });
+
+describe('annotations', () => {
+  it('carry no ANSI sequence or line separator, and a mask stays the very secret', () => {
+    warning('a\u001b[31mb\u2028c');
+    maskSecret('x\u2028y-secret');
+    expect(stdout()).toBe('::warning::a%1B[31mb%E2%80%A8c\n::add-mask::x\u2028y-secret\n');
+  });
+});
