@@ -5,7 +5,7 @@
 // Authorization never travels to another host and streamed request bodies are never buffered.
 import type { Readable } from 'node:stream';
 import { OperationError } from '../errors.js';
-import { HttpAgents } from './http.js';
+import { discardBody, HttpAgents } from './http.js';
 
 /** A registry call that failed: what was done, to which reference, the HTTP status and the registry's error code. */
 export class RegistryError extends OperationError {
@@ -321,4 +321,13 @@ export async function readText(res: HttpResponse, max = 1024 * 1024): Promise<st
     // a body cut short still says what it said so far
   }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Drops what is left of a response's body; a body that breaks off just means the connection is not reused. */
+export async function discardResponse(res: HttpResponse): Promise<void> {
+  try {
+    await discardBody(res.body);
+  } catch {
+    // the connection is dropped instead of reused; nothing else to do
+  }
 }
