@@ -13,7 +13,7 @@ import { runnerCommands } from '../harness/workflow-commands.js';
 const MARK = 'INJECTED';
 
 /** Each payload tries one way of turning a value into a command, a forged line or a broken file. */
-export const PAYLOADS: Array<[string, string]> = [
+const PAYLOADS: Array<[string, string]> = [
   ['newline + warning', `v1\n::warning::${MARK}-newline`],
   ['CRLF + set-output', `v1\r\n::set-output name=pwned::${MARK}-crlf`],
   ['lone CR + save-state', `v1\r::save-state name=cleanup::["/"]${MARK}`],

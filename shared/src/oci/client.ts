@@ -7,16 +7,10 @@ import { Readable } from 'node:stream';
 import { Authenticator, AuthError, repositoryScope } from './auth.js';
 import { type CredentialProvider, dockerConfigCredentials } from './credentials.js';
 import { DigestMismatchError, digestAlgorithm, digestOf, VerifyingStream } from './digest.js';
-import {
-  checkedPlatform,
-  InvalidContentError,
-  type Platform,
-  isContentType,
-  isMediaType,
-  quoteForeign,
-} from './grammar.js';
+import { isContentType, isMediaType, type Platform, quoteForeign } from './grammar.js';
 import { bareMediaType, MANIFEST_ACCEPT, MediaType } from './media-types.js';
 import { BlobUploader, type UploadSession } from './blob-upload.js';
+import { indexManifests, toDescriptor } from './descriptor.js';
 import { digestProblem, isDigest, isValidTag, registryApiHost } from './reference.js';
 import {
   describeNetworkError,
@@ -92,48 +86,9 @@ export interface RegistryClientOptions {
 export type RegistryAction = 'pull' | 'push' | 'delete';
 type Action = RegistryAction;
 
-function stringRecord(value: unknown): Record<string, string> | undefined {
-  if (!value || typeof value !== 'object' || Array.isArray(value)) return undefined;
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(value)) if (typeof v === 'string') out[k] = v;
-  return out;
-}
-
-/**
- * A descriptor from manifest JSON, or undefined when the entry lacks what a descriptor must have.
- * A media type, artifact type or platform that breaks its grammar is an InvalidContentError:
- * those strings reach logs, decisions and new manifests, and a plan must not skip the entry.
- */
-export function toDescriptor(value: unknown): Descriptor | undefined {
-  const v = value as Record<string, unknown> | null;
-  if (!v || typeof v !== 'object') return undefined;
-  if (typeof v.mediaType !== 'string' || typeof v.digest !== 'string' || typeof v.size !== 'number') return undefined;
-  const where = `descriptor ${quoteForeign(v.digest)}`;
-  if (!isMediaType(v.mediaType)) {
-    throw new InvalidContentError(where, `its mediaType ${quoteForeign(v.mediaType)} is not a media type`);
-  }
-  const d: Descriptor = { mediaType: v.mediaType, digest: v.digest, size: v.size };
-  const annotations = stringRecord(v.annotations);
-  if (annotations) d.annotations = annotations;
-  if (typeof v.artifactType === 'string' && v.artifactType !== '') {
-    if (!isMediaType(v.artifactType)) {
-      throw new InvalidContentError(where, `its artifactType ${quoteForeign(v.artifactType)} is not a media type`);
-    }
-    d.artifactType = v.artifactType;
-  }
-  const p = v.platform as Record<string, unknown> | undefined;
-  if (p && typeof p === 'object' && typeof p.os === 'string' && typeof p.architecture === 'string') {
-    d.platform = checkedPlatform(p, where);
-  }
-  return d;
-}
-
-/** The entries of an index (OCI index or Docker manifest list) with their platforms; [] for a single manifest. */
-export function indexManifests(manifest: Pick<ManifestResult, 'json'>): Descriptor[] {
-  const list = (manifest.json as { manifests?: unknown })?.manifests;
-  if (!Array.isArray(list)) return [];
-  return list.map(toDescriptor).filter((d): d is Descriptor => d !== undefined);
-}
+// Descriptors are parsed (and held to their grammar) in descriptor.ts, which other modules
+// import without loading the client.
+export { indexManifests, toDescriptor };
 
 /** `os/architecture[/variant]`, as docker and buildx write platforms. */
 export function formatPlatform(platform: Platform): string {
