@@ -3,6 +3,7 @@
 // registry's own origin and never over plain http for an https registry, and a tag listing
 // stops at its bounds and at once when aborted.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { errorLine } from '#shared/action/runner.js';
 import { Authenticator, realmProblem } from '#shared/oci/auth.js';
 import { indexManifests, RegistryClient } from '#shared/oci/client.js';
 import { staticCredentials } from '#shared/oci/credentials.js';
@@ -103,6 +104,22 @@ describe('registry strings are held to their grammar', () => {
     ]);
     await expect(client().referrersApi({ registry: reg.host, repository: 'app' }, subject)).rejects.toThrow(
       `its artifactType "application/x\\n::warning::INJECTED" is not a media type`,
+    );
+  });
+});
+
+describe('error bodies', () => {
+  it("a registry's error message with a line break ends as one escaped error line", async () => {
+    reg.fail(/\/v2\/app\/manifests\/broken$/, {
+      status: 403,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ errors: [{ code: 'DENIED', message: `no${INJECT}\r\n##[error]again` }] }),
+    });
+    const err = await client()
+      .getManifest({ registry: reg.host, repository: 'app' }, 'broken')
+      .catch((e: Error) => e);
+    expect(errorLine(err, 'main')).toBe(
+      `getting manifest ${reg.host}/app:broken: denied: anonymous pull is not allowed on ${reg.host}/app (HTTP 403 DENIED no ::warning::INJECTED ##[error]again)`,
     );
   });
 });
