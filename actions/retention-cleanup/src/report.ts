@@ -2,7 +2,7 @@
 // bytes reclaimable, and what registries do with the space afterwards.
 import { addDetails, addHeading, addList, addParagraph, addTable, table } from '#shared/action/summary.js';
 import { formatSize } from '#shared/parse.js';
-import type { RepositoryPlan } from './plan.js';
+import type { RepositoryPlan } from './model.js';
 import type { SweepResult } from './sweep.js';
 
 export interface ReportOptions {

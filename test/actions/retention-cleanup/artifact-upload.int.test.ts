@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type ResultsFake, startResultsFake } from '../../fakes/actions-results.js';
 import { runAction } from '../../harness/run-action.js';
@@ -32,20 +32,22 @@ function filesOf(zip: Buffer): Record<string, string> {
 }
 
 describe('retention-cleanup plan upload', () => {
-  it('uploads plan.json and restore.json as the artifact retention-cleanup-plan', async () => {
+  it("uploads plan.json and restore.json as one artifact named after the step's own directory", async () => {
     const r = await runAction('retention-cleanup', {
       inputs: { repositories: `${stack.anonymous.host}/${repository}`, provider: 'oci', 'dry-run': 'true' },
       env: { ACTIONS_RUNTIME_TOKEN: fake.token, ACTIONS_RESULTS_URL: fake.url },
     });
     expect(r.errors).toEqual([]);
     expect(r.code).toBe(0);
-    const stored = fake.artifacts.find((a) => a.name === 'retention-cleanup-plan');
+    const name = basename(dirname(r.outputs['plan-file'] as string));
+    expect(name).toMatch(/^retention-cleanup-.+-.+$/);
+    const stored = fake.artifacts.find((a) => a.name === name);
     expect(stored).toBeDefined();
     expect(filesOf(stored!.bytes)).toEqual({
       'plan.json': readFileSync(r.outputs['plan-file'] as string, 'utf8'),
       'restore.json': readFileSync(r.outputs['restore-file'] as string, 'utf8'),
     });
-    expect(r.summary).toContain("Uploaded artifact 'retention-cleanup-plan' (plan.json, restore.json");
+    expect(r.summary).toContain(`Uploaded artifact '${name}' (plan.json, restore.json`);
     expect(r.everything.replace(/::add-mask::.*\n/g, '')).not.toContain(fake.token);
   });
 
@@ -61,8 +63,9 @@ describe('retention-cleanup plan upload', () => {
     });
     expect(r.code).toBe(0);
     expect(fake.calls.length).toBe(before);
+    const name = basename(dirname(r.outputs['plan-file'] as string));
     expect(r.summary).toContain(
-      "Artifact 'retention-cleanup-plan' was not uploaded: @actions/artifact does not support GitHub Enterprise Server (ghes.acme.internal).",
+      `Artifact '${name}' was not uploaded: @actions/artifact does not support GitHub Enterprise Server (ghes.acme.internal).`,
     );
   });
 });
