@@ -12,6 +12,7 @@ import { formatPlatform, parsePlatform } from '#shared/oci/copy.js';
 import { isValidTag, type Reference } from '#shared/oci/reference.js';
 import { parseList } from '#shared/parse.js';
 import { compileTagPatterns, DEFAULT_SEMVER_TAG_PATTERNS, type TagMatcher } from '#shared/policy/tag-patterns.js';
+import { getSignatureGateInputs, type SignatureGateInputs } from './gate-inputs.js';
 import { parseSource, resolveTargets, type Target } from './targets.js';
 
 export const REFERRER_MODES = ['all', 'signatures', 'none'] as const;
@@ -23,7 +24,7 @@ export interface ImmutableTags {
   matcher: TagMatcher | undefined;
 }
 
-export interface PromoteInputs {
+export interface PromoteInputs extends SignatureGateInputs {
   source: Reference;
   targets: Target[];
   referrers: ReferrerMode;
@@ -80,5 +81,6 @@ export function getInputs(): PromoteInputs {
     requireTags,
     requireAge: getDurationInput('require-age'),
     dryRun: getBooleanInput('dry-run', false),
+    ...getSignatureGateInputs(),
   };
 }
