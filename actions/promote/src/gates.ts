@@ -14,7 +14,15 @@ import {
   SIGSTORE_BUNDLE_PREFIX,
   subjectOf,
 } from '#shared/oci/referrers.js';
+import { COSIGN_SIGN_PREDICATE } from '#shared/sigstore/bundle-referrer.js';
 import { type LayerVerdict, verifyLegacyAttestations, verifyLegacySignatures } from '#shared/sigstore/cosign-legacy.js';
+import {
+  type BundleVerdict,
+  type BundleVerifier,
+  createBundleVerifier,
+  type IdentityPolicy,
+  verifyBundleReferrers,
+} from '#shared/sigstore/verify-bundle.js';
 
 export type GateName = 'require-signature' | 'require-tags' | 'require-age' | 'require-attestations';
 
@@ -34,6 +42,8 @@ export interface GateOptions {
   publicKey?: KeyObject | undefined;
   /** predicate type URIs that must be attested for the digest */
   requireAttestations?: readonly string[] | undefined;
+  /** keyless: Sigstore bundle referrers verified against this trusted root and identity; implies require-signature */
+  keyless?: { policy: IdentityPolicy; trustedRoot: unknown } | undefined;
 }
 
 const CREATED_ANNOTATION = 'org.opencontainers.image.created';
@@ -107,17 +117,40 @@ async function signatureReferrers(
   return { valid, refused };
 }
 
+/** Bundle verdicts, computed once per run when keyless verification is asked for. */
+export type BundleVerdicts = () => Promise<BundleVerdict[]>;
+
 export async function checkSignature(
   client: ClientForGates,
   repo: RepositoryRef,
   digest: string,
   publicKey?: KeyObject,
+  bundles?: BundleVerdicts,
 ): Promise<GateResult> {
   const gate = 'require-signature';
+  const verified = Boolean(publicKey || bundles);
+  if (bundles) {
+    const verdicts = (await bundles()).filter(
+      (v) => v.predicateType === undefined || v.predicateType === COSIGN_SIGN_PREDICATE,
+    );
+    const keyless = verdicts.find((v) => v.valid);
+    if (keyless) return { gate, passed: true, detail: `Sigstore bundle referrer ${keyless.layer}: ${keyless.detail}` };
+    const legacy = publicKey ? await verifyLegacySignatures(client, repo, digest, publicKey) : undefined;
+    const good = legacy?.verdicts.find((v) => v.valid);
+    if (legacy && good) return { gate, passed: true, detail: `cosign signature in ${legacy.tag}: ${good.detail}` };
+    const refused = [...verdicts, ...(legacy?.verdicts ?? [])];
+    return {
+      gate,
+      passed: false,
+      detail: refused.length
+        ? `no valid signature for ${digest}: ${listReasons(refused)}`
+        : `no Sigstore bundle signature referrer${publicKey ? ' and no cosign signature' : ''} found for ${digest}`,
+    };
+  }
   const legacy = await verifyLegacySignatures(client, repo, digest, publicKey);
   const good = legacy.verdicts.find((v) => v.valid);
   if (good) return { gate, passed: true, detail: `cosign signature in ${legacy.tag}: ${good.detail}` };
-  const referrers = publicKey ? { valid: [], refused: [] } : await signatureReferrers(client, repo, digest);
+  const referrers = verified ? { valid: [], refused: [] } : await signatureReferrers(client, repo, digest);
   const bundle = referrers.valid[0];
   if (bundle) {
     return {
@@ -148,25 +181,39 @@ export async function checkAttestations(
   digest: string,
   required: readonly string[],
   publicKey?: KeyObject,
+  bundles?: BundleVerdicts,
 ): Promise<GateResult> {
   const gate = 'require-attestations';
-  const found = await verifyLegacyAttestations(client, repo, digest, publicKey);
+  // keyless only: the legacy tag is read (and verified) only when a key can verify it
+  const found =
+    bundles && !publicKey
+      ? { tag: 'bundle referrers', found: true, verdicts: [] as LayerVerdict[] }
+      : await verifyLegacyAttestations(client, repo, digest, publicKey);
+  const fromBundles = bundles ? (await bundles()).filter((v) => v.predicateType !== COSIGN_SIGN_PREDICATE) : [];
+  const all: LayerVerdict[] = [...fromBundles, ...found.verdicts];
   const missing: string[] = [];
   const passed: string[] = [];
   for (const type of required) {
-    if (found.verdicts.some((v) => v.valid && v.predicateType === type)) {
+    if (all.some((v) => v.valid && v.predicateType === type)) {
       passed.push(type);
       continue;
     }
-    const tried = found.verdicts.filter((v) => v.predicateType === type || v.predicateType === undefined);
+    const tried = all.filter((v) => v.predicateType === type || v.predicateType === undefined);
     missing.push(tried.length ? `${type} (${listReasons(tried)})` : `${type} (none attested)`);
   }
   if (missing.length) {
     const where = found.found ? `in ${found.tag}` : `(no ${found.tag} tag)`;
     return { gate, passed: false, detail: `no valid attestation ${where} for ${missing.join(', ')}` };
   }
-  const how = publicKey ? 'verified with public-key' : 'not verified: no public-key given';
-  return { gate, passed: true, detail: `${passed.join(', ')} attested for ${digest} in ${found.tag} (${how})` };
+  const how = bundles
+    ? publicKey
+      ? 'verified with public-key or the certificate identity'
+      : 'verified for the certificate identity'
+    : publicKey
+      ? 'verified with public-key'
+      : 'not verified: no public-key given';
+  const where = bundles && !publicKey ? 'bundle referrers' : found.tag;
+  return { gate, passed: true, detail: `${passed.join(', ')} attested for ${digest} in ${where} (${how})` };
 }
 
 export async function checkRequiredTags(
@@ -325,13 +372,24 @@ export async function checkGates(
       results.push({ gate, passed: false, detail: `the check failed: ${describeError(err)}` });
     }
   };
-  if (options.requireSignature || options.publicKey) {
-    await guard('require-signature', () => checkSignature(client, repo, root.digest, options.publicKey));
+  let bundles: BundleVerdicts | undefined;
+  const keyless = options.keyless;
+  if (keyless) {
+    let cached: Promise<BundleVerdict[]> | undefined;
+    bundles = () => {
+      cached ??= createBundleVerifier(keyless.trustedRoot, keyless.policy).then((verifier: BundleVerifier) =>
+        verifyBundleReferrers(client, repo, root.digest, verifier),
+      );
+      return cached;
+    };
+  }
+  if (options.requireSignature || options.publicKey || bundles) {
+    await guard('require-signature', () => checkSignature(client, repo, root.digest, options.publicKey, bundles));
   }
   const attestations = options.requireAttestations ?? [];
   if (attestations.length) {
     await guard('require-attestations', () =>
-      checkAttestations(client, repo, root.digest, attestations, options.publicKey),
+      checkAttestations(client, repo, root.digest, attestations, options.publicKey, bundles),
     );
   }
   if (options.requireTags.length)

@@ -1,16 +1,31 @@
 // Every input of the sbom-sign action, read once and validated into one typed object. The key
 // and its password are masked the moment they are read.
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { getEnumInput, getInput, getListInput, getRawInput, getRequiredInput } from '#shared/action/inputs.js';
+import {
+  getBooleanInput,
+  getEnumInput,
+  getInput,
+  getListInput,
+  getRawInput,
+  getRequiredInput,
+} from '#shared/action/inputs.js';
 import { maskSecret } from '#shared/action/log.js';
 import { ConfigurationError } from '#shared/errors.js';
 import { parseReference, type Reference } from '#shared/oci/reference.js';
+import { PUBLIC_FULCIO_URL, PUBLIC_REKOR_URL } from '#shared/sigstore/keyless.js';
 import { SBOM_FORMATS, type SbomFormat } from './sbom.js';
 
-export const SIGN_MODES = ['key', 'none'] as const;
+export const SIGN_MODES = ['keyless', 'key', 'none'] as const;
 export type SignMode = (typeof SIGN_MODES)[number];
-export const FORMATS = ['legacy'] as const;
-export type SignatureFormat = (typeof FORMATS)[number];
+export const FORMATS = ['auto', 'legacy', 'bundle'] as const;
+export type SignatureFormat = Exclude<(typeof FORMATS)[number], 'auto'>;
+
+export interface KeylessInputs {
+  fulcioUrl: string;
+  /** undefined with tlog: false */
+  rekorUrl: string | undefined;
+  tsaUrl: string | undefined;
+}
 export const ATTESTATIONS = ['sbom', 'provenance', 'vuln'] as const;
 export type AttestationKind = (typeof ATTESTATIONS)[number];
 
@@ -28,7 +43,45 @@ export interface SbomSignInputs {
   keyPassword: string | undefined;
   attest: AttestationKind[];
   vulnReport: string | undefined;
+  /** the resolved storage format: auto is decided here (keyless: bundle, key: legacy) */
   format: SignatureFormat;
+  keyless: KeylessInputs | undefined;
+}
+
+function parseUrl(name: string, value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigurationError(`'${value}' is not a URL (expected https://host[/path])`, name);
+  }
+  if (
+    url.protocol !== 'https:' &&
+    !(url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname))
+  ) {
+    throw new ConfigurationError(`'${value}' must be an https URL (http only on loopback)`, name);
+  }
+  return value.replace(/\/+$/, '');
+}
+
+export function parseKeyless(
+  fulcio: string | undefined,
+  rekor: string | undefined,
+  tsa: string | undefined,
+  tlog: boolean,
+): KeylessInputs {
+  const tsaUrl = tsa === undefined ? undefined : parseUrl('tsa-url', tsa);
+  if (!tlog && tsaUrl === undefined) {
+    throw new ConfigurationError(
+      'is required for keyless signing with tlog: false (a signature needs a trusted time)',
+      'tsa-url',
+    );
+  }
+  return {
+    fulcioUrl: parseUrl('fulcio-url', fulcio ?? PUBLIC_FULCIO_URL),
+    rekorUrl: tlog ? parseUrl('rekor-url', rekor ?? PUBLIC_REKOR_URL) : undefined,
+    tsaUrl,
+  };
 }
 
 export function parseImage(text: string): Reference {
@@ -90,7 +143,8 @@ export function getInputs(): SbomSignInputs {
   }
 
   const image = parseImage(getRequiredInput('image'));
-  const sign = getEnumInput('sign', SIGN_MODES, 'key');
+  // without a key the default is keyless; a key given without `sign` means key
+  const sign = getEnumInput('sign', SIGN_MODES, key === undefined ? 'keyless' : 'key');
   if (sign === 'key' && key === undefined) {
     throw new ConfigurationError(
       'is required with sign: key (the text or path of a cosign or PKCS#8 private key)',
@@ -124,6 +178,20 @@ export function getInputs(): SbomSignInputs {
       'vuln-report',
     );
   }
+  const requested = getEnumInput('format', FORMATS, 'auto');
+  const format: SignatureFormat = requested === 'auto' ? (sign === 'keyless' ? 'bundle' : 'legacy') : requested;
+  if (sign === 'keyless' && format === 'legacy') {
+    throw new ConfigurationError(
+      'keyless signatures are stored as bundles in this version (set format: bundle or auto)',
+      'format',
+    );
+  }
+  if (sign === 'key' && format === 'bundle') {
+    throw new ConfigurationError(
+      'key-based signatures are stored in the legacy layout in this version (set format: legacy or auto)',
+      'format',
+    );
+  }
   return {
     image,
     sbom,
@@ -134,6 +202,15 @@ export function getInputs(): SbomSignInputs {
     keyPassword,
     attest,
     vulnReport,
-    format: getEnumInput('format', FORMATS, 'legacy'),
+    format,
+    keyless:
+      sign === 'keyless'
+        ? parseKeyless(
+            getInput('fulcio-url'),
+            getInput('rekor-url'),
+            getInput('tsa-url'),
+            getBooleanInput('tlog', true),
+          )
+        : undefined,
   };
 }

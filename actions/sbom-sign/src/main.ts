@@ -18,13 +18,28 @@ import {
   type Statement,
   slsaProvenance,
 } from '#shared/sigstore/in-toto.js';
+import { COSIGN_SIGN_PREDICATE } from '#shared/sigstore/bundle-referrer.js';
+import { actionsIdToken, createKeylessSigner } from '#shared/sigstore/keyless.js';
 import { KeyError, loadPrivateKey, type SigningKey } from '#shared/sigstore/keys.js';
 import { attachLegacy } from './attach.js';
 import { getInputs, type SbomSignInputs } from './inputs.js';
 import { parseSbom, SbomError, type SbomInfo } from './sbom.js';
-import { writeSignSummary } from './summary.js';
+import { attachBundles } from './attach-bundle.js';
+import { writeKeylessSummary, writeSignSummary } from './summary.js';
 import { type SbomGenerator, TrivySbomGenerator } from './trivy.js';
 import { vulnPredicate } from './vuln.js';
+
+/** The `iss` claim of a JWT (for the summary's cosign command); undefined when unreadable. */
+export function tokenIssuer(token: string): string | undefined {
+  try {
+    const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as {
+      iss?: unknown;
+    };
+    return typeof claims.iss === 'string' ? claims.iss : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export interface SbomResult {
   path: string;
@@ -121,6 +136,55 @@ export async function main(): Promise<void> {
       }
     }
 
+    if (inputs.sign === 'keyless' && inputs.keyless) {
+      const keyless = inputs.keyless;
+      let issuer: string | undefined;
+      let token: Promise<string> | undefined;
+      const getToken = () => {
+        token ??= actionsIdToken(process.env, 'sigstore', maskSecret).then((t) => {
+          issuer = tokenIssuer(t);
+          return t;
+        });
+        return token;
+      };
+      const signer = await createKeylessSigner({ ...keyless, getToken });
+      const subject = { mediaType: found.mediaType, digest, size: found.size };
+      const bundles = await group('Signing (keyless)', () =>
+        attachBundles(
+          client,
+          repo,
+          subject,
+          signer,
+          imageStatement(name, digest, COSIGN_SIGN_PREDICATE, {}),
+          statements,
+        ),
+      );
+      const where = (b: { listedBy: string }) =>
+        b.listedBy === 'referrers-api' ? 'the referrers API' : `the referrers tag ${b.listedBy}`;
+      info(
+        `Signature bundle ${name}@${bundles.signature.digest} for ${bundles.identity ?? 'an unknown identity'}, listed by ${where(bundles.signature)}`,
+      );
+      for (const a of bundles.attestations)
+        info(`Attestation ${a.predicateType} bundle ${name}@${a.digest}, listed by ${where(a)}`);
+      setOutputs({
+        digest,
+        sbom: sbom?.path ?? '',
+        'sbom-digest': sbom?.digest ?? '',
+        signature: `${name}@${bundles.signature.digest}`,
+        attestations: bundles.attestations.map((a) => ({
+          predicateType: a.predicateType,
+          digest: a.digest,
+          reference: `${name}@${a.digest}`,
+          status: 'created',
+        })),
+        'certificate-identity': bundles.identity ?? '',
+        'rekor-log-index': bundles.signature.logIndex ?? '',
+      });
+      writeKeylessSummary({ pinned, sbom, bundles, issuer, where });
+      await writeSummary();
+      return;
+    }
+
     const attached = key
       ? await group('Signing', () =>
           attachLegacy(client, repo, digest, key.publicKey, key.privateKey, statements, { sign: true }),
@@ -144,6 +208,8 @@ export async function main(): Promise<void> {
         reference: `${name}:${a.tag}`,
         status: a.status,
       })),
+      'certificate-identity': '',
+      'rekor-log-index': '',
     });
     writeSignSummary({ pinned, digest, sbom, attached, keySource: key?.source });
     await writeSummary();

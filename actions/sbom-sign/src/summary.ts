@@ -3,6 +3,7 @@
 import { addHeading, addTable, addText, cell } from '#shared/action/summary.js';
 import { PredicateType } from '#shared/sigstore/in-toto.js';
 import type { Attached } from './attach.js';
+import type { AttachedBundles } from './attach-bundle.js';
 import type { SbomResult } from './main.js';
 
 /** cosign's `--type` name for a predicate type (the URI itself is accepted too). */
@@ -76,4 +77,54 @@ export function writeSignSummary(report: {
     addText('<p>Check with cosign (cosign.pub is the public key of the signing key):</p>');
     addText(`<pre><code>${cell(commands.join('\n'))}</code></pre>`);
   }
+}
+
+/** cosign v3 finds bundle referrers by itself; the identity and issuer are what the certificate says. */
+export function keylessCommands(pinned: string, bundles: AttachedBundles, issuer: string | undefined): string[] {
+  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const who = `--certificate-identity ${q(bundles.identity ?? '')} --certificate-oidc-issuer ${q(issuer ?? '')}`;
+  return [
+    `cosign verify ${who} ${q(pinned)}`,
+    ...bundles.attestations.map(
+      (a) => `cosign verify-attestation ${who} --type ${cosignTypeName(a.predicateType)} ${q(pinned)}`,
+    ),
+  ];
+}
+
+function sbomTable(sbom: SbomResult | undefined): void {
+  if (!sbom) return;
+  const top = sbom.info.topLicenses
+    .slice(0, 5)
+    .map((l) => `${l.license} (${l.packages})`)
+    .join(', ');
+  addTable(
+    ['SBOM', 'format', 'packages', 'top licences', 'digest'],
+    [[sbom.path, sbom.info.version, String(sbom.info.packages), top || 'none declared', sbom.digest]],
+  );
+}
+
+export function writeKeylessSummary(report: {
+  pinned: string;
+  sbom: SbomResult | undefined;
+  bundles: AttachedBundles;
+  issuer: string | undefined;
+  where: (b: { listedBy: string }) => string;
+}): void {
+  addHeading('SBOM and signatures');
+  addText(`<p>Image <code>${cell(report.pinned)}</code></p>`);
+  sbomTable(report.sbom);
+  const identity = `${report.bundles.identity ?? 'unknown'} (${report.issuer ?? 'unknown issuer'})`;
+  const row = (what: string, b: AttachedBundles['signature']) => [
+    what,
+    b.predicateType,
+    identity,
+    b.logIndex ?? 'none (tlog off)',
+    `${b.digest}, ${report.where(b)}`,
+  ];
+  addTable(
+    ['what', 'type', 'signed by', 'Rekor log index', 'stored in'],
+    [row('signature', report.bundles.signature), ...report.bundles.attestations.map((a) => row('attestation', a))],
+  );
+  addText('<p>Check with cosign v3 (add <code>--trusted-root</code> for a private Sigstore instance):</p>');
+  addText(`<pre><code>${cell(keylessCommands(report.pinned, report.bundles, report.issuer).join('\n'))}</code></pre>`);
 }

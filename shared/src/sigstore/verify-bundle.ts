@@ -16,6 +16,8 @@ export interface IdentityPolicy {
   /** exact subject alternative name */
   identity?: string;
   identityRegexp?: RegExp;
+  /** the pattern as the user wrote it, for messages (RegExp.source escapes slashes) */
+  identityRegexpText?: string;
   /** OIDC issuer (Fulcio extension 1.3.6.1.4.1.57264.1.8) */
   issuer?: string;
 }
@@ -45,7 +47,9 @@ export async function createBundleVerifier(trustedRootJson: unknown, policy: Ide
       const signer = verifier.verify(entity, exact);
       const identity = signer.identity?.subjectAlternativeName ?? '';
       if (policy.identityRegexp && !policy.identityRegexp.test(identity)) {
-        throw new Error(`certificate identity ${identity} does not match ${policy.identityRegexp.source}`);
+        throw new Error(
+          `certificate identity ${identity} does not match ${policy.identityRegexpText ?? policy.identityRegexp.source}`,
+        );
       }
       if (bundle.content.$case !== 'dsseEnvelope') throw new Error('the bundle holds no DSSE envelope');
       return {
