@@ -211,6 +211,38 @@ describe('sbom-sign (bundle, real registry, checked by cosign)', () => {
     expect(att.code, att.stderr).toBe(0);
   });
 
+  itCosign("what it signs passes promote's gate and follows the image: cosign verifies it at the target", async () => {
+    const own = uniq('chain');
+    const image = await pushImage(anon.url, own, { tag: 'rc' });
+    const r = await sbomSign({
+      image: `${anon.host}/${own}:rc`,
+      key: KEY,
+      'key-password': PASSWORD,
+      'trivy-path': trivy.path,
+    });
+    expect(r.errors).toEqual([]);
+    const target = uniq('prod');
+    const promoted = await runAction('promote', {
+      inputs: {
+        source: `${anon.host}/${own}:rc`,
+        targets: `${anon.host}/${target}:1.0.0`,
+        'public-key': PUB,
+        'require-attestations': 'spdx,slsa-provenance',
+      },
+      eventName: 'workflow_dispatch',
+      timeoutMs: 90_000,
+    });
+    expect(promoted.errors).toEqual([]);
+    const at = `${anon.host}/${target}@${image.manifest.digest}`;
+    const verified = await cosign(['verify'], ['--key', PUB, '--insecure-ignore-tlog=true', at]);
+    expect(verified.code, verified.stderr).toBe(0);
+    const att = await cosign(
+      ['verify-attestation'],
+      ['--key', PUB, '--insecure-ignore-tlog=true', '--type', 'spdxjson', at],
+    );
+    expect(att.code, att.stderr).toBe(0);
+  });
+
   it('refuses an invalid SBOM before anything is written', async () => {
     const own = uniq('invalid');
     const image = await pushImage(anon.url, own, { tag: 'v1' });
