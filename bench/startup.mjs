@@ -94,6 +94,16 @@ const cases = {
   // promoting by digest to a tag: the first run copies, the others find the tag already there
   promote: { inputs: { source: `${host}/bench/app@${digest}`, targets: `${host}/bench/app-prod:1.0.0` } },
   'retention-cleanup': { inputs: { repositories: `${host}/bench/app`, 'dry-run': 'true' } },
+  // signing by key with an SBOM attestation (cosign key: scrypt included); later runs find both already there
+  'sbom-sign': {
+    inputs: {
+      image: `${host}/bench/app@${digest}`,
+      sbom: join(root, '../shared/fixtures/sbom/syft-spdx-2.3-alpine.json'),
+      key: join(root, 'test/fixtures/sigstore/cosign.key'),
+      'key-password': 'correct horse battery',
+      attest: 'sbom',
+    },
+  },
 };
 
 function runOnce(args, env) {
