@@ -15,6 +15,7 @@ import {
   subjectOf,
 } from '#shared/oci/referrers.js';
 import { COSIGN_SIGN_PREDICATE } from '#shared/sigstore/bundle-referrer.js';
+import { foreignText as f } from '#shared/sigstore/foreign-text.js';
 import { type LayerVerdict, verifyLegacyAttestations, verifyLegacySignatures } from '#shared/sigstore/cosign-legacy.js';
 import {
   type BundleVerdict,
@@ -62,7 +63,7 @@ export function isCosignSignature(desc: { artifactType?: string }): boolean {
 const MAX_REASONS = 5;
 
 function listReasons(verdicts: readonly LayerVerdict[]): string {
-  const shown = verdicts.slice(0, MAX_REASONS).map((v) => `${v.layer}: ${v.detail}`);
+  const shown = verdicts.slice(0, MAX_REASONS).map((v) => `${f(v.layer)}: ${v.detail}`);
   if (verdicts.length > MAX_REASONS) shown.push(`${verdicts.length - MAX_REASONS} more`);
   return shown.join('; ');
 }
@@ -92,7 +93,7 @@ async function signatureReferrers(
       refused.push({
         layer: entry.digest,
         valid: false,
-        detail: `the referrer cannot be read (${describeError(err)})`,
+        detail: `the referrer cannot be read (${f(describeError(err))})`,
       });
       continue;
     }
@@ -102,13 +103,13 @@ async function signatureReferrers(
       refused.push({
         layer: entry.digest,
         valid: false,
-        detail: subject ? `its subject is ${subject.digest}, not ${digest}` : 'it has no subject',
+        detail: subject ? `its subject is ${f(subject.digest)}, not ${digest}` : 'it has no subject',
       });
     } else if (!isCosignSignature(own)) {
       refused.push({
         layer: entry.digest,
         valid: false,
-        detail: `it is ${own.artifactType ?? 'an untyped manifest'}, not a signature, whatever the index says`,
+        detail: `it is ${f(own.artifactType ?? 'an untyped manifest')}, not a signature, whatever the index says`,
       });
     } else {
       valid.push(own);
@@ -156,7 +157,7 @@ export async function checkSignature(
     return {
       gate,
       passed: true,
-      detail: `signature referrer ${bundle.digest} (${bundle.artifactType}) with subject ${digest} (not verified: no public-key given)`,
+      detail: `signature referrer ${bundle.digest} (${f(bundle.artifactType)}) with subject ${digest} (not verified: no public-key given)`,
     };
   }
   const refused = [...legacy.verdicts, ...referrers.refused];

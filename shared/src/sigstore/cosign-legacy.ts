@@ -10,6 +10,7 @@ import { MediaType } from '../oci/media-types.js';
 import { type CosignTagKind, cosignTag, isNotFound } from '../oci/referrers.js';
 import { IN_TOTO_PAYLOAD_TYPE, parseEnvelope, signEnvelope, verifyEnvelope } from './dsse.js';
 import { parseStatement, type Statement, statementCovers } from './in-toto.js';
+import { foreignText as f } from './foreign-text.js';
 import { signingHash } from './keys.js';
 
 export const SIMPLE_SIGNING_MEDIA_TYPE = 'application/vnd.dev.cosign.simplesigning.v1+json';
@@ -184,7 +185,7 @@ export function checkSimpleSigningPayload(
     return { ok: false, reason: 'its payload is not a cosign simple-signing claim' };
   const signed = doc.critical.image?.['docker-manifest-digest'];
   if (signed !== digest) {
-    return { ok: false, reason: `it signs ${typeof signed === 'string' ? signed : 'no digest'}, not ${digest}` };
+    return { ok: false, reason: `it signs ${typeof signed === 'string' ? f(signed) : 'no digest'}, not ${digest}` };
   }
   const ref = doc.critical.identity?.['docker-reference'];
   return { ok: true, dockerReference: typeof ref === 'string' ? ref : '' };
@@ -242,7 +243,7 @@ async function judgeSignatureLayer(
   try {
     payload = await client.getBlobBytes(repo, layer.digest, MAX_PAYLOAD_BYTES);
   } catch (err) {
-    return { layer: name, valid: false, detail: `its payload cannot be read (${describeError(err)})` };
+    return { layer: name, valid: false, detail: `its payload cannot be read (${f(describeError(err))})` };
   }
   const claim = checkSimpleSigningPayload(payload, digest);
   if (!claim.ok) return { layer: name, valid: false, detail: claim.reason };
@@ -288,7 +289,7 @@ async function judgeAttestationLayer(
   try {
     bytes = await client.getBlobBytes(repo, layer.digest, MAX_PAYLOAD_BYTES);
   } catch (err) {
-    return { layer: name, valid: false, detail: `its envelope cannot be read (${describeError(err)})` };
+    return { layer: name, valid: false, detail: `its envelope cannot be read (${f(describeError(err))})` };
   }
   const envelope = parseEnvelope(bytes.toString('utf8'));
   if (!envelope) return { layer: name, valid: false, detail: 'it is not a DSSE envelope' };
@@ -303,7 +304,7 @@ async function judgeAttestationLayer(
     return {
       layer: name,
       valid: false,
-      detail: `its annotation says ${announced} but it holds ${predicateType}`,
+      detail: `its annotation says ${f(announced)} but it holds ${f(predicateType)}`,
       predicateType,
     };
   }
@@ -322,8 +323,8 @@ async function judgeAttestationLayer(
     layer: name,
     valid: true,
     detail: key
-      ? `${predicateType} over ${digest} verified with public-key`
-      : `${predicateType} over ${digest} (not verified: no key given)`,
+      ? `${f(predicateType)} over ${digest} verified with public-key`
+      : `${f(predicateType)} over ${digest} (not verified: no key given)`,
     predicateType,
   };
 }

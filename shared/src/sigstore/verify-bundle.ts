@@ -5,6 +5,7 @@
 import type { Descriptor, ManifestResult, RegistryClient, RepositoryRef } from '../oci/client.js';
 import { listReferrers, subjectOf } from '../oci/referrers.js';
 import { describeError } from '../errors.js';
+import { foreignText as f } from './foreign-text.js';
 import type { LayerVerdict } from './cosign-legacy.js';
 import { parseStatement, statementCovers } from './in-toto.js';
 import { BUNDLE_V03_MEDIA_TYPE } from './keyless.js';
@@ -48,7 +49,7 @@ export async function createBundleVerifier(trustedRootJson: unknown, policy: Ide
       const identity = signer.identity?.subjectAlternativeName ?? '';
       if (policy.identityRegexp && !policy.identityRegexp.test(identity)) {
         throw new Error(
-          `certificate identity ${identity} does not match ${policy.identityRegexpText ?? policy.identityRegexp.source}`,
+          `certificate identity ${f(identity)} does not match ${policy.identityRegexpText ?? policy.identityRegexp.source}`,
         );
       }
       if (bundle.content.$case !== 'dsseEnvelope') throw new Error('the bundle holds no DSSE envelope');
@@ -101,7 +102,7 @@ async function judgeBundleReferrer(
     return {
       layer: name,
       valid: false,
-      detail: subject ? `its subject is ${subject.digest}, not ${digest}` : 'it has no subject',
+      detail: subject ? `its subject is ${f(subject.digest)}, not ${digest}` : 'it has no subject',
     };
   }
   const layers: Descriptor[] = Array.isArray(manifest.json.layers) ? manifest.json.layers : [];
@@ -111,20 +112,20 @@ async function judgeBundleReferrer(
     return {
       layer: name,
       valid: false,
-      detail: `it is ${String(artifactType ?? 'an untyped manifest')}, not a Sigstore bundle`,
+      detail: `it is ${f(artifactType ?? 'an untyped manifest')}, not a Sigstore bundle`,
     };
   }
   let json: unknown;
   try {
     json = JSON.parse((await client.getBlobBytes(repo, layer.digest, MAX_BUNDLE_BYTES)).toString('utf8'));
   } catch (err) {
-    return { layer: name, valid: false, detail: `its bundle cannot be read (${describeError(err)})` };
+    return { layer: name, valid: false, detail: `its bundle cannot be read (${f(describeError(err))})` };
   }
   let verified: ReturnType<BundleVerifier['verify']>;
   try {
     verified = verifier.verify(json);
   } catch (err) {
-    return { layer: name, valid: false, detail: `its bundle does not verify: ${describeError(err)}` };
+    return { layer: name, valid: false, detail: `its bundle does not verify: ${f(describeError(err), 400)}` };
   }
   const statement = parseStatement(verified.payload);
   if (!statement)
@@ -146,7 +147,7 @@ async function judgeBundleReferrer(
   return {
     layer: name,
     valid: true,
-    detail: `${statement.predicateType} over ${digest} signed by ${verified.identity} (${verified.issuer ?? 'no issuer'})`,
+    detail: `${f(statement.predicateType)} over ${digest} signed by ${f(verified.identity)} (${f(verified.issuer ?? 'no issuer')})`,
     predicateType: statement.predicateType,
     identity: verified.identity,
   };

@@ -291,6 +291,31 @@ describe('promote signature gate without a key: referrers are fetched, not taken
     ]);
   });
 
+  it('prints what a crafted referrer says as data: no workflow command gets through', async () => {
+    const repo = uniq('hostile');
+    const image = (await pushImage(anon.url, repo, { tag: 'v1' })).manifest;
+    const hostile = 'text/plain\n::warning::injected by the registry';
+    const crafted = await attachReferrer(anon.url, repo, image, hostile);
+    await putManifest(
+      anon.url,
+      repo,
+      image.digest.replace(':', '-'),
+      {
+        schemaVersion: 2,
+        mediaType: OCI_INDEX,
+        manifests: [{ ...crafted, artifactType: 'application/vnd.dev.sigstore.bundle.v0.3+json' }],
+      },
+      OCI_INDEX,
+    );
+    const r = await promote({ source: `${anon.host}/${repo}:v1`, targets: 'prod', 'require-signature': 'true' });
+    expect(r.code).toBe(1);
+    expect(r.warnings).toEqual([]);
+    expect(r.stdout.split('\n').filter((l) => l.trimStart().startsWith('::warning::'))).toEqual([]);
+    expect(r.errors).toEqual([
+      `Promotion of ${anon.host}/${repo}:v1 refused, nothing was written: require-signature: no valid signature for ${image.digest}: ${crafted.digest}: it is text/plain\\u000a::warning::injected by the registry, not a signature, whatever the index says`,
+    ]);
+  });
+
   it('accepts a bundle referrer whose manifest has the image as its subject', async () => {
     const repo = uniq('bundle');
     const image = (await pushImage(anon.url, repo, { tag: 'v1' })).manifest;
