@@ -46,6 +46,8 @@ export interface SbomSignInputs {
   /** the resolved storage format: auto is decided here (keyless: bundle, key: legacy) */
   format: SignatureFormat;
   keyless: KeylessInputs | undefined;
+  /** sign each platform manifest of an index as well */
+  signPlatforms: boolean;
 }
 
 function parseUrl(name: string, value: string): string {
@@ -192,9 +194,14 @@ export function getInputs(): SbomSignInputs {
       'format',
     );
   }
+  const signPlatforms = getBooleanInput('sign-platforms', false);
+  if (signPlatforms && sign === 'none') {
+    throw new ConfigurationError('needs a signature (sign: keyless or key)', 'sign-platforms');
+  }
   return {
     image,
     sbom,
+    signPlatforms,
     sbomFormat: getEnumInput('sbom-format', SBOM_FORMATS, 'spdx-json'),
     trivyPath: getInput('trivy-path') ?? 'trivy',
     sign,

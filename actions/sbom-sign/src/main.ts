@@ -9,7 +9,14 @@ import { setOutputs } from '#shared/action/outputs.js';
 import { writeSummary } from '#shared/action/summary.js';
 import { ConfigurationError, OperationError } from '#shared/errors.js';
 import { runCommand } from '#shared/exec.js';
-import { RegistryClient } from '#shared/oci/client.js';
+import {
+  type Descriptor,
+  formatPlatform,
+  indexManifests,
+  RegistryClient,
+  type RepositoryRef,
+} from '#shared/oci/client.js';
+import { isIndexMediaType } from '#shared/oci/media-types.js';
 import { formatReference } from '#shared/oci/reference.js';
 import {
   buildContextFromEnv,
@@ -18,7 +25,7 @@ import {
   type Statement,
   slsaProvenance,
 } from '#shared/sigstore/in-toto.js';
-import { COSIGN_SIGN_PREDICATE } from '#shared/sigstore/bundle-referrer.js';
+import { COSIGN_SIGN_PREDICATE, pushBundleReferrer } from '#shared/sigstore/bundle-referrer.js';
 import { actionsIdToken, createKeylessSigner } from '#shared/sigstore/keyless.js';
 import { KeyError, loadPrivateKey, type SigningKey } from '#shared/sigstore/keys.js';
 import { attachLegacy } from './attach.js';
@@ -39,6 +46,18 @@ export function tokenIssuer(token: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The platform images of an index (attestation manifests left out); [] for a single image. */
+async function platformManifests(client: RegistryClient, repo: RepositoryRef, root: Descriptor): Promise<Descriptor[]> {
+  if (!isIndexMediaType(root.mediaType)) return [];
+  const index = await client.getManifest(repo, root.digest);
+  return indexManifests(index).filter(
+    (d) =>
+      !isIndexMediaType(d.mediaType) &&
+      d.annotations?.['vnd.docker.reference.type'] !== 'attestation-manifest' &&
+      d.platform?.os !== 'unknown',
+  );
 }
 
 export interface SbomResult {
@@ -159,6 +178,15 @@ export async function main(): Promise<void> {
           statements,
         ),
       );
+      if (inputs.signPlatforms) {
+        for (const child of await platformManifests(client, repo, found)) {
+          const signed = await signer.sign(imageStatement(name, child.digest, COSIGN_SIGN_PREDICATE, {}));
+          const pushed = await pushBundleReferrer(client, repo, child, signed.bundle, COSIGN_SIGN_PREDICATE);
+          info(
+            `Platform ${child.platform ? formatPlatform(child.platform) : 'unknown'} ${child.digest}: signature bundle ${name}@${pushed.digest}`,
+          );
+        }
+      }
       const where = (b: { listedBy: string }) =>
         b.listedBy === 'referrers-api' ? 'the referrers API' : `the referrers tag ${b.listedBy}`;
       info(
@@ -190,6 +218,14 @@ export async function main(): Promise<void> {
           attachLegacy(client, repo, digest, key.publicKey, key.privateKey, statements, { sign: true }),
         )
       : { attestations: [] };
+    if (key && inputs.signPlatforms) {
+      for (const child of await platformManifests(client, repo, found)) {
+        const done = await attachLegacy(client, repo, child.digest, key.publicKey, key.privateKey, [], { sign: true });
+        info(
+          `Platform ${child.platform ? formatPlatform(child.platform) : 'unknown'} ${child.digest}: signature ${done.signature?.status} in ${name}:${done.signature?.tag}`,
+        );
+      }
+    }
     if (attached.signature) {
       info(
         `Signature ${attached.signature.status} in ${name}:${attached.signature.tag} (layer ${attached.signature.layerDigest})`,

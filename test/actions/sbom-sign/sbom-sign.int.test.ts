@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { runAction } from '../../harness/run-action.js';
 import { cosign, haveCosign } from '../../harness/sigstore-tools.js';
-import { getManifest, listTags, pushImage } from '../promote/fixtures.js';
+import { getManifest, listTags, pushFixture, pushImage } from '../promote/fixtures.js';
 
 const stack = inject('stack');
 const anon = stack.anonymous;
@@ -241,6 +241,26 @@ describe('sbom-sign (bundle, real registry, checked by cosign)', () => {
       ['--key', PUB, '--insecure-ignore-tlog=true', '--type', 'spdxjson', at],
     );
     expect(att.code, att.stderr).toBe(0);
+  });
+
+  itCosign('signs a multi-platform index at its digest and, with sign-platforms, each platform', async () => {
+    const own = uniq('multi');
+    const fx = await pushFixture(anon.url, own, 'v2');
+    const r = await sbomSign({
+      image: `${anon.host}/${own}:v2`,
+      key: KEY,
+      'key-password': PASSWORD,
+      sbom: join(sboms, 'syft-spdx-2.3-alpine.json'),
+      attest: 'sbom',
+      'sign-platforms': 'true',
+    });
+    expect(r.errors).toEqual([]);
+    expect(r.outputs.digest).toBe(fx.index.digest);
+    for (const d of [fx.index.digest, fx.platforms.amd64.manifest.digest, fx.platforms.arm64.manifest.digest]) {
+      const v = await cosign(['verify'], ['--key', PUB, '--insecure-ignore-tlog=true', `${anon.host}/${own}@${d}`]);
+      expect(v.code, `${d}: ${v.stderr}`).toBe(0);
+    }
+    expect(r.stdout).toContain(`Platform linux/arm64 ${fx.platforms.arm64.manifest.digest}: signature created`);
   });
 
   it('refuses an invalid SBOM before anything is written', async () => {
