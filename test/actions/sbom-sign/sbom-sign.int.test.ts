@@ -263,6 +263,35 @@ describe('sbom-sign (bundle, real registry, checked by cosign)', () => {
     expect(r.stdout).toContain(`Platform linux/arm64 ${fx.platforms.arm64.manifest.digest}: signature created`);
   });
 
+  itCosign(
+    "attests a trivy-scan report with cosign's vuln predicate; cosign verify-attestation --type vuln accepts it",
+    async () => {
+      const own = uniq('vuln');
+      const image = await pushImage(anon.url, own, { tag: 'v1' });
+      const report = join(import.meta.dirname, '../../../../shared/fixtures/trivy/FuelTime-1.json');
+      const r = await sbomSign({
+        image: `${anon.host}/${own}@${image.manifest.digest}`,
+        key: KEY,
+        'key-password': PASSWORD,
+        sbom: 'none',
+        attest: 'vuln',
+        'vuln-report': report,
+      });
+      expect(r.errors).toEqual([]);
+      const att = await cosign(
+        ['verify-attestation'],
+        ['--key', PUB, '--insecure-ignore-tlog=true', '--type', 'vuln', `${anon.host}/${own}@${image.manifest.digest}`],
+      );
+      expect(att.code, att.stderr).toBe(0);
+      const statement = JSON.parse(Buffer.from(JSON.parse(att.stdout.trim()).payload, 'base64').toString('utf8'));
+      expect(statement.predicateType).toBe('https://cosign.sigstore.dev/attestation/vuln/v1');
+      expect(statement.predicate.scanner.uri).toBe('pkg:github/aquasecurity/trivy@0.69.2');
+      expect(statement.predicate.scanner.result.ArtifactName).toBe(
+        JSON.parse(readFileSync(report, 'utf8')).ArtifactName,
+      );
+    },
+  );
+
   it('refuses an invalid SBOM before anything is written', async () => {
     const own = uniq('invalid');
     const image = await pushImage(anon.url, own, { tag: 'v1' });
