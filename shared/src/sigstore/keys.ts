@@ -3,7 +3,6 @@
 // encrypted PKCS#8 / SEC1 PEM, and PEM public keys. Everything here is node:crypto except the
 // secretbox (XSalsa20-Poly1305), which node does not offer.
 import { createPrivateKey, createPublicKey, type KeyObject, scrypt } from 'node:crypto';
-import nacl from 'tweetnacl';
 
 export const COSIGN_PRIVATE_KEY_LABELS = ['ENCRYPTED SIGSTORE PRIVATE KEY', 'ENCRYPTED COSIGN PRIVATE KEY'] as const;
 
@@ -70,6 +69,8 @@ export async function decryptCosignKey(json: Buffer, password: string): Promise<
   if (!Number.isInteger(n) || n < 2 || n > 1 << 20 || (n & (n - 1)) !== 0 || r < 1 || r > 32 || p < 1 || p > 16) {
     throw new KeyError(`the cosign private key has scrypt parameters out of range (N=${n}, r=${r}, p=${p})`);
   }
+  // loaded here only: verifying with a public key (promote) never needs the secretbox
+  const { default: nacl } = await import('tweetnacl');
   const salt = Buffer.from(kdf.salt ?? '', 'base64');
   const nonce = Buffer.from(cipher.nonce ?? '', 'base64');
   const box = Buffer.from(doc.ciphertext ?? '', 'base64');
