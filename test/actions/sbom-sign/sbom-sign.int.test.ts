@@ -292,6 +292,42 @@ describe('sbom-sign (bundle, real registry, checked by cosign)', () => {
     },
   );
 
+  itCosign(
+    'retention-cleanup keeps what it signed with the kept image and sweeps it with the deleted one',
+    async () => {
+      const own = uniq('retained');
+      const kept = await pushImage(anon.url, own, { tag: '1.0.0' });
+      const doomed = await pushImage(anon.url, own, { tag: 'pr-7' });
+      for (const tag of ['1.0.0', 'pr-7']) {
+        const r = await sbomSign({
+          image: `${anon.host}/${own}:${tag}`,
+          key: KEY,
+          'key-password': PASSWORD,
+          'trivy-path': trivy.path,
+        });
+        expect(r.errors).toEqual([]);
+      }
+      const cleanup = await runAction('retention-cleanup', {
+        inputs: { repositories: `${anon.host}/${own}`, provider: 'oci', 'delete-tags': 'pr-*' },
+        eventName: 'schedule',
+        timeoutMs: 90_000,
+      });
+      expect(cleanup.errors).toEqual([]);
+      const tags = await listTags(anon.url, own);
+      const k = kept.manifest.digest.replace(':', '-');
+      const d = doomed.manifest.digest.replace(':', '-');
+      expect(tags.sort()).toEqual(['1.0.0', `${k}.att`, `${k}.sig`]);
+      expect(tags).not.toContain(`${d}.sig`);
+      const at = `${anon.host}/${own}@${kept.manifest.digest}`;
+      expect((await cosign(['verify'], ['--key', PUB, '--insecure-ignore-tlog=true', at])).code).toBe(0);
+      const att = await cosign(
+        ['verify-attestation'],
+        ['--key', PUB, '--insecure-ignore-tlog=true', '--type', 'spdxjson', at],
+      );
+      expect(att.code, att.stderr).toBe(0);
+    },
+  );
+
   it('refuses an invalid SBOM before anything is written', async () => {
     const own = uniq('invalid');
     const image = await pushImage(anon.url, own, { tag: 'v1' });
