@@ -126,6 +126,14 @@ export async function main(): Promise<void> {
     const pinned = formatReference({ ...repo, digest });
     info(inputs.image.digest ? `Image ${pinned}` : `Image ${formatReference(inputs.image)} is ${pinned}`);
 
+    // before any work: a keyless run without the id-token permission cannot end well; the token
+    // itself is fetched only when signing (it is short-lived, and SBOM generation takes time)
+    if (inputs.sign === 'keyless' && !process.env.ACTIONS_ID_TOKEN_REQUEST_URL) {
+      throw new OperationError(
+        'keyless signing',
+        "ACTIONS_ID_TOKEN_REQUEST_URL is not set: the job needs 'permissions: id-token: write' (or use sign: key)",
+      );
+    }
     const workDir = await mkdtemp(join(process.env.RUNNER_TEMP || tmpdir(), 'sbom-sign-'));
     const sbom = await group('SBOM', () =>
       produceSbom(inputs, pinned, new TrivySbomGenerator(inputs.trivyPath, runCommand), workDir),
