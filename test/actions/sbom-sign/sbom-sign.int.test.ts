@@ -328,6 +328,27 @@ describe('sbom-sign (bundle, real registry, checked by cosign)', () => {
     },
   );
 
+  it('sign: none only produces and validates the SBOM (CycloneDX from the generator) and writes nothing', async () => {
+    const own = uniq('unsigned');
+    const image = await pushImage(anon.url, own, { tag: 'v1' });
+    const cdx = standInTrivy(join(sboms, 'trivy-cyclonedx-1.6-nginx.json'));
+    const r = await sbomSign({
+      image: `${anon.host}/${own}@${image.manifest.digest}`,
+      sign: 'none',
+      attest: 'none',
+      'sbom-format': 'cyclonedx-json',
+      'trivy-path': cdx.path,
+    });
+    expect(r.errors).toEqual([]);
+    expect(cdx.args().slice(0, 6)).toEqual(['image', '--quiet', '--image-src', 'remote', '--format', 'cyclonedx-json']);
+    expect(r.outputs.sbom).toMatch(/sbom\.cdx\.json$/);
+    expect(r.outputs.signature).toBe('');
+    expect(r.outputs.attestations).toBe('[]');
+    expect(r.summary).toContain('CycloneDX 1.6');
+    expect(r.summary).toContain('GPL-2.0-only (76)');
+    expect(await listTags(anon.url, own)).toEqual(['v1']);
+  });
+
   it('refuses an invalid SBOM before anything is written', async () => {
     const own = uniq('invalid');
     const image = await pushImage(anon.url, own, { tag: 'v1' });
