@@ -130,6 +130,27 @@ describe('keyless: sbom-sign writes bundle referrers, promote verifies them', ()
     expect(await listTags(anon.url, repo)).toContain('staging');
   });
 
+  it('the bundles follow the image to another repository, where the gate passes again', async () => {
+    const target = uniq('prod');
+    const keyless = {
+      'certificate-identity': IDENTITY,
+      'certificate-oidc-issuer': ISSUER,
+      'trusted-root': trustedRoot,
+      'require-attestations': 'spdx',
+    };
+    const first = await promote({
+      source: `${anon.host}/${repo}:rc`,
+      targets: `${anon.host}/${target}:1.0.0`,
+      ...keyless,
+    });
+    expect(first.errors).toEqual([]);
+    const again = await promote({ source: `${anon.host}/${target}:1.0.0`, targets: 'verified-copy', ...keyless });
+    expect(again.errors).toEqual([]);
+    expect(await listTags(anon.url, target)).toEqual(
+      expect.arrayContaining(['1.0.0', 'verified-copy', digest.replace(':', '-')]),
+    );
+  });
+
   it('promote passes for an identity regexp and refuses one that does not match', async () => {
     const ok = await promote({
       source: `${anon.host}/${repo}:rc`,
