@@ -57,4 +57,4 @@ if ! check; then
   echo "install-sigstore-tools: expected a working cosign and oras $want_oras in $dir, found oras '$("$oras_bin" version 2>/dev/null | head -n1 || true)'" >&2
   exit 1
 fi
-echo "sigstore tools in $dir: cosign $("$cosign_bin" version 2>/dev/null | grep -i gitversion | head -n1 | tr -s ' '), $("$oras_bin" version | head -n1)"
+echo "sigstore tools in $dir: cosign ($("$cosign_bin" version 2>/dev/null | grep -i '^GitVersion' | tr -s ' ' | cut -d' ' -f2)), oras $("$oras_bin" version | grep -oE '[0-9]+\.[0-9]+\.[0-9]+' | head -n1)"
