@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { actionLogger, debug, group, info, maskSecret } from '#shared/action/log.js';
 import { setOutputs } from '#shared/action/outputs.js';
 import { writeSummary } from '#shared/action/summary.js';
+import { actionsCache } from '#shared/cache/actions-cache.js';
 import { ConfigurationError, OperationError } from '#shared/errors.js';
 import { runCommand } from '#shared/exec.js';
 import {
@@ -28,6 +29,7 @@ import {
 import { COSIGN_SIGN_PREDICATE, pushBundleReferrer } from '#shared/sigstore/bundle-referrer.js';
 import { actionsIdToken, createKeylessSigner } from '#shared/sigstore/keyless.js';
 import { KeyError, loadPrivateKey, type SigningKey } from '#shared/sigstore/keys.js';
+import { resolveTrivyExecutable } from '#shared/trivy/install.js';
 import { attachLegacy } from './attach.js';
 import { getInputs, type SbomSignInputs } from './inputs.js';
 import { parseSbom, SbomError, type SbomInfo } from './sbom.js';
@@ -106,7 +108,7 @@ export async function produceSbom(
 export async function main(): Promise<void> {
   const inputs = getInputs();
   debug(
-    `inputs: image=${formatReference(inputs.image)} sbom=${inputs.sbom.kind === 'file' ? inputs.sbom.path : inputs.sbom.kind} sbom-format=${inputs.sbomFormat} sign=${inputs.sign} attest=${inputs.attest.join(',') || 'none'} format=${inputs.format} trivy-path=${inputs.trivyPath}`,
+    `inputs: image=${formatReference(inputs.image)} sbom=${inputs.sbom.kind === 'file' ? inputs.sbom.path : inputs.sbom.kind} sbom-format=${inputs.sbomFormat} sign=${inputs.sign} attest=${inputs.attest.join(',') || 'none'} format=${inputs.format} trivy=${inputs.trivy.path ?? `install ${inputs.trivy.version}`}`,
   );
   const key = await loadKey(inputs);
   const client = new RegistryClient({
@@ -135,9 +137,20 @@ export async function main(): Promise<void> {
       );
     }
     const workDir = await mkdtemp(join(process.env.RUNNER_TEMP || tmpdir(), 'sbom-sign-'));
-    const sbom = await group('SBOM', () =>
-      produceSbom(inputs, pinned, new TrivySbomGenerator(inputs.trivyPath, runCommand), workDir),
-    );
+    const sbom = await group('SBOM', async () => {
+      // installed only when it will run: a given SBOM file needs no Trivy
+      const generator: SbomGenerator = {
+        generate: async (image, format, output) => {
+          const trivy = await resolveTrivyExecutable(inputs.trivy, {
+            env: process.env,
+            cache: actionsCache(actionLogger, process.env),
+            logger: actionLogger,
+          });
+          await new TrivySbomGenerator(trivy, runCommand).generate(image, format, output);
+        },
+      };
+      return produceSbom(inputs, pinned, generator, workDir);
+    });
     if (sbom) {
       info(`SBOM ${sbom.path}: ${sbom.info.version}, ${sbom.info.packages} packages, ${sbom.digest}`);
     }

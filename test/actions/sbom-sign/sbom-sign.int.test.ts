@@ -2,13 +2,14 @@
 // real cosign 2.5: `cosign verify --key` and `cosign verify-attestation --key --type ...` accept
 // what the action wrote, a cosign signature already there is kept, a re-run stacks nothing, and
 // an invalid SBOM is refused before anything is written.
-import { generateKeyPairSync } from 'node:crypto';
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash, generateKeyPairSync } from 'node:crypto';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { runAction } from '../../harness/run-action.js';
 import { cosign, haveCosign } from '../../harness/sigstore-tools.js';
+import { startReleaseMirror } from '../../shared/trivy/release-mirror.js';
 import { getManifest, listTags, pushFixture, pushImage } from '../promote/fixtures.js';
 
 const stack = inject('stack');
@@ -399,6 +400,67 @@ describe('sbom-sign (bundle, real registry, checked by cosign)', () => {
     expect(r.errors).toEqual([message]);
     expect(visible(r)).not.toContain(PASSWORD);
     expect(await listTags(anon.url, own)).toEqual(['v1']);
+  });
+
+  it('without trivy-path, installs Trivy as trivy-scan does: verified archive, tool cache, tampered refused', async () => {
+    // the release's `trivy` is the stand-in, packed as Trivy's release archives are
+    const released = standInTrivy(join(sboms, 'syft-spdx-2.3-alpine.json'));
+    const mirror = await startReleaseMirror({
+      '0.99.1': { file: released.path },
+      '0.99.2': { script: '#!/bin/sh\necho tampered\n' },
+    });
+    try {
+      const sum = mirror.sha256('0.99.1');
+      const install = { 'trivy-download-url': mirror.url, 'trivy-checksum': sum };
+      const r = await sbomSign({ image: pinned, sign: 'none', attest: 'none', 'trivy-version': '0.99.1', ...install });
+      expect(r.errors).toEqual([]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(`trivy 0.99.1 (download, archive sha256 ${sum})`);
+      expect(mirror.requests).toEqual(['/v0.99.1/trivy_0.99.1_Linux-64bit.tar.gz']);
+      const installed = join(r.dir, 'toolcache', 'trivy', '0.99.1', 'x64', 'trivy');
+      expect(readFileSync(installed).equals(readFileSync(released.path))).toBe(true);
+      expect(released.args().slice(0, 6)).toEqual([
+        'image',
+        '--quiet',
+        '--image-src',
+        'remote',
+        '--format',
+        'spdx-json',
+      ]);
+      expect(r.outputs['sbom-digest']).toBe('sha256:bbe85f5032b67fde76aa614fbcb28075b8773d7101cf06c30c55b0cb8d53a134');
+
+      const refused = await sbomSign({
+        image: pinned,
+        sign: 'none',
+        attest: 'none',
+        'trivy-version': '0.99.2',
+        ...install,
+      });
+      expect(refused.code).toBe(1);
+      expect(refused.errors).toEqual([
+        `installing trivy 0.99.2: the archive from ${mirror.url}/v0.99.2/trivy_0.99.2_Linux-64bit.tar.gz has SHA-256 ${createHash('sha256').update(mirror.archive('0.99.2')).digest('hex')}, not ${sum} (trivy-checksum): it was refused and nothing was installed`,
+      ]);
+      expect(existsSync(join(refused.dir, 'toolcache', 'trivy', '0.99.2'))).toBe(false);
+
+      // a given SBOM file needs no Trivy: nothing is downloaded
+      const given = await sbomSign({
+        image: pinned,
+        sign: 'none',
+        attest: 'none',
+        sbom: join(sboms, 'syft-spdx-2.3-alpine.json'),
+        'trivy-version': '0.99.1',
+        ...install,
+      });
+      expect(given.code).toBe(0);
+      expect(mirror.requests).toHaveLength(2);
+
+      // a version without a committed checksum and no trivy-checksum: refused, naming the input
+      const unpinned = await sbomSign({ image: pinned, sign: 'none', attest: 'none', 'trivy-version': '0.50.0' });
+      expect(unpinned.code).toBe(1);
+      expect(unpinned.errors[0]).toContain("Input 'trivy-version': 0.50.0 has no checksum committed in this action");
+    } finally {
+      await mirror.close();
+    }
   });
 
   it('reports a failing SBOM generator with its exit code and last line', async () => {
