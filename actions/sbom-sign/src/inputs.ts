@@ -50,6 +50,8 @@ export interface SbomSignInputs {
   keyless: KeylessInputs | undefined;
   /** sign each platform manifest of an index as well */
   signPlatforms: boolean;
+  /** the workflow artifact's name, when `upload-artifact` is true */
+  artifactName: string | undefined;
 }
 
 function parseUrl(name: string, value: string): string {
@@ -200,10 +202,19 @@ export function getInputs(): SbomSignInputs {
   if (signPlatforms && sign === 'none') {
     throw new ConfigurationError('needs a signature (sign: keyless or key)', 'sign-platforms');
   }
+  const artifactName = getInput('artifact-name') ?? 'sbom-sign';
+  // the artifact service refuses these characters in a name
+  if (/["<>|*?\r\n\\/:]/.test(artifactName)) {
+    throw new ConfigurationError(
+      `'${artifactName}' holds a character artifact names cannot have (" : < > | * ? \\ / or a line break)`,
+      'artifact-name',
+    );
+  }
   return {
     image,
     sbom,
     signPlatforms,
+    artifactName: getBooleanInput('upload-artifact', false) ? artifactName : undefined,
     sbomFormat: getEnumInput('sbom-format', SBOM_FORMATS, 'spdx-json'),
     trivy: {
       path: getInput('trivy-path'),

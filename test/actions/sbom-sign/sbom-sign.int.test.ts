@@ -2,11 +2,12 @@
 // real cosign 2.5: `cosign verify --key` and `cosign verify-attestation --key --type ...` accept
 // what the action wrote, a cosign signature already there is kept, a re-run stacks nothing, and
 // an invalid SBOM is refused before anything is written.
-import { createHash, generateKeyPairSync } from 'node:crypto';
+import { createHash, createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { artifactFiles, startResultsFake } from '../../fakes/actions-results.js';
 import { runAction } from '../../harness/run-action.js';
 import { cosign, haveCosign } from '../../harness/sigstore-tools.js';
 import { startReleaseMirror } from '../../shared/trivy/release-mirror.js';
@@ -460,6 +461,77 @@ describe('sbom-sign (bundle, real registry, checked by cosign)', () => {
       expect(unpinned.errors[0]).toContain("Input 'trivy-version': 0.50.0 has no checksum committed in this action");
     } finally {
       await mirror.close();
+    }
+  });
+
+  it('upload-artifact: the SBOM, the signature payload and signature, and the attestation envelopes, through the uploader', async () => {
+    const results = await startResultsFake();
+    try {
+      const r = await runAction('sbom-sign', {
+        inputs: {
+          image: pinned,
+          key: KEY,
+          'key-password': PASSWORD,
+          'trivy-path': trivy.path,
+          'upload-artifact': 'true',
+          'artifact-name': 'sbom-app',
+        },
+        env: { ...WORKFLOW_ENV, ACTIONS_RUNTIME_TOKEN: results.token, ACTIONS_RESULTS_URL: results.url },
+        timeoutMs: 90_000,
+      });
+      expect(r.errors).toEqual([]);
+      expect(r.code).toBe(0);
+      const stored = results.artifacts.find((a) => a.name === 'sbom-app');
+      expect(stored).toBeDefined();
+      const files = artifactFiles(stored!.bytes);
+      expect(Object.keys(files).sort()).toEqual([
+        'attestation-1-spdx.dsse.json',
+        'attestation-2-slsa-provenance.dsse.json',
+        'sbom.spdx.json',
+        'signature.payload.json',
+        'signature.sig',
+      ]);
+      expect(files['sbom.spdx.json']).toBe(readFileSync(join(sboms, 'syft-spdx-2.3-alpine.json'), 'utf8'));
+      // the payload and its signature verify with the public key, away from the registry
+      const payload = Buffer.from(files['signature.payload.json'] as string);
+      expect(JSON.parse(payload.toString()).critical.image['docker-manifest-digest']).toBe(digest);
+      expect(
+        verify(
+          'sha256',
+          payload,
+          createPublicKey(readFileSync(PUB)),
+          Buffer.from(files['signature.sig'] as string, 'base64'),
+        ),
+      ).toBe(true);
+      const envelope = JSON.parse(files['attestation-1-spdx.dsse.json'] as string);
+      expect(envelope.payloadType).toBe('application/vnd.in-toto+json');
+      const statement = JSON.parse(Buffer.from(envelope.payload, 'base64').toString());
+      expect(statement.predicateType).toBe('https://spdx.dev/Document');
+      expect(statement.subject[0].digest.sha256).toBe(digest.slice('sha256:'.length));
+      expect(r.stdout).toContain("Uploaded artifact 'sbom-app' (sbom.spdx.json, signature.payload.json, signature.sig");
+      expect(r.summary).toContain("Uploaded artifact 'sbom-app'");
+      expect(visible(r)).not.toContain(PASSWORD);
+      expect(r.everything.replace(/::add-mask::.*\n/g, '')).not.toContain(results.token);
+
+      // GHES: the uploader is not even loaded; the files stay, named in a notice
+      const calls = results.calls.length;
+      const ghes = await runAction('sbom-sign', {
+        inputs: { image: pinned, sign: 'none', attest: 'none', 'trivy-path': trivy.path, 'upload-artifact': 'true' },
+        env: {
+          ...WORKFLOW_ENV,
+          ACTIONS_RUNTIME_TOKEN: results.token,
+          ACTIONS_RESULTS_URL: results.url,
+          GITHUB_SERVER_URL: 'https://ghes.example.com',
+        },
+        timeoutMs: 90_000,
+      });
+      expect(ghes.code).toBe(0);
+      expect(results.calls.length).toBe(calls);
+      expect(ghes.stdout).toMatch(
+        /Artifact 'sbom-sign' was not uploaded: @actions\/artifact does not support GitHub Enterprise Server \(ghes\.example\.com\)\. The files stay at \S+\/artifact\/sbom\.spdx\.json;/,
+      );
+    } finally {
+      await results.close();
     }
   });
 
