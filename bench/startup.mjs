@@ -116,6 +116,16 @@ const cases = {
     },
     env: { STANDIN_TRIVY_REPORT: join(trivyReports, 'FuelTime-1.json') },
   },
+  // signing by key with an SBOM attestation (cosign key: scrypt included); later runs find both already there
+  'sbom-sign': {
+    inputs: {
+      image: `${host}/bench/app@${digest}`,
+      sbom: join(root, '../shared/fixtures/sbom/syft-spdx-2.3-alpine.json'),
+      key: join(root, 'test/fixtures/sigstore/cosign.key'),
+      'key-password': 'correct horse battery',
+      attest: 'sbom',
+    },
+  },
 };
 mkdirSync(join(dir, 'deploy'));
 writeFileSync(
