@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { pushImage } from '../actions/promote/fixtures.js';
-import { IMAGE_DIGEST, pushScanDb, scanRun } from '../actions/trivy-scan/fixtures.js';
+import { IMAGE_DIGEST, pushScanDb, scanRun, trivyReports } from '../actions/trivy-scan/fixtures.js';
 import { literalMarkdown, renderSummary, visibleText, withoutPreformatted } from '../harness/cmark.js';
 import { type RunOptions, repoRoot, runAction } from '../harness/run-action.js';
 
@@ -33,6 +33,13 @@ interface SummaryRun {
 }
 
 let digest = '';
+/** an image of its own for sbom-sign, so that promote's signature gate still finds summary/app unsigned */
+let signed = '';
+const sboms = join(repoRoot, '../shared/fixtures/sbom');
+const WORKFLOW_ENV = {
+  GITHUB_WORKFLOW_REF: 'octo/app/.github/workflows/release.yml@refs/tags/v1.4.2',
+  GITHUB_REPOSITORY_ID: '123456',
+};
 const host = () => stack.anonymous.host;
 
 /** Minimal valid runs per action, each reaching a different part of its summary. */
@@ -136,6 +143,45 @@ const RUNS: Record<string, () => SummaryRun[]> = {
       fails: true,
     },
   ],
+  'sbom-sign': (): SummaryRun[] => [
+    {
+      what: 'signing by key with SBOM, provenance and vulnerability attestations',
+      options: {
+        inputs: {
+          image: `${host()}/summary/signed@${signed}`,
+          sbom: join(sboms, 'syft-spdx-2.3-alpine.json'),
+          key: join(repoRoot, 'test/fixtures/sigstore/cosign.key'),
+          'key-password': 'correct horse battery',
+          attest: 'sbom,provenance,vuln',
+          'vuln-report': join(trivyReports, 'FuelTime-1.json'),
+        },
+        env: WORKFLOW_ENV,
+      },
+      shows: [
+        'SBOM and signatures',
+        `Image ${host()}/summary/signed@${signed}`,
+        'SPDX-2.3',
+        `sha256-${signed.slice('sha256:'.length)}.sig`,
+        'https://slsa.dev/provenance/v1',
+        `cosign verify --key cosign.pub --insecure-ignore-tlog=true '${host()}/summary/signed@${signed}'`,
+        '--type vuln',
+      ],
+    },
+    {
+      what: 'an SBOM alone (sign none)',
+      options: {
+        inputs: {
+          image: `${host()}/summary/signed@${signed}`,
+          sbom: join(sboms, 'trivy-cyclonedx-1.6-nginx.json'),
+          'sbom-format': 'cyclonedx-json',
+          sign: 'none',
+          attest: 'none',
+        },
+        env: WORKFLOW_ENV,
+      },
+      shows: ['SBOM and signatures', 'CycloneDX 1.6', 'GPL-2.0-only (76)'],
+    },
+  ],
   'gitops-update': (): SummaryRun[] => [
     {
       what: 'a dry run in the workspace',
@@ -199,6 +245,7 @@ beforeAll(async () => {
   await pushScanDb(host());
   const url = stack.anonymous.url;
   digest = (await pushImage(url, 'summary/app', { tag: '1.0.0', created: '2026-10-01T00:00:00Z' })).manifest.digest;
+  signed = (await pushImage(url, 'summary/signed', { tag: '1.0.0', created: '2026-10-02T00:00:00Z' })).manifest.digest;
   for (let i = 0; i < 24; i++) {
     await pushImage(url, 'summary/many', {
       tag: `build-${i}`,
