@@ -272,7 +272,12 @@ export async function runWorkflow(file: string, options: WorkflowRunOptions): Pr
       ),
     );
     const needsOk = needs.every((n) => jobs[n]?.result === 'success');
-    const run = ctx.condition(job.if, { success: needsOk });
+    let run: boolean;
+    try {
+      run = ctx.condition(job.if, { success: needsOk });
+    } catch (err) {
+      throw new Error(`job ${jobId} if: ${(err as Error).message}`);
+    }
     for (const m of ctx.misses) allMisses.add(`${jobId} if: ${m}`);
     if (!run) {
       // a skipped job's outputs are empty strings, as on GitHub
@@ -286,7 +291,27 @@ export async function runWorkflow(file: string, options: WorkflowRunOptions): Pr
     if (job.uses) throw new Error(`job ${jobId} calls ${job.uses}: nested reusable workflows are not run here`);
     const record: JobRecord = { result: 'success', outputs: {}, legs: [] };
     jobs[jobId] = record;
-    for (const matrix of expandMatrix(job, ctx)) {
+    let legs: Array<Record<string, unknown>>;
+    try {
+      legs = expandMatrix(job, ctx);
+    } catch (err) {
+      // GitHub fails the job when its matrix cannot be evaluated
+      record.result = 'failure';
+      const failure: StepRecord = {
+        job: jobId,
+        matrix: {},
+        step: 'strategy.matrix',
+        kind: 'run',
+        inputs: {},
+        outputs: {},
+        outcome: 'failure',
+        error: (err as Error).message,
+      };
+      steps.push(failure);
+      options.onStep?.(failure);
+      legs = [];
+    }
+    for (const matrix of legs) {
       for (const m of ctx.misses) allMisses.add(`${jobId} strategy: ${m}`);
       const legResult = await runLeg(jobId, job, matrix);
       record.legs.push(legResult.leg);
@@ -350,14 +375,25 @@ export async function runWorkflow(file: string, options: WorkflowRunOptions): Pr
       DOCKER_CONFIG: join(legDir, 'home', '.docker'),
       ...(options.env?.({ job: jobId, matrix }) ?? {}),
     };
-    const runsOn = ctx.render((job as { 'runs-on'?: unknown })['runs-on']);
     let failed = false;
+    const legErrors: string[] = [];
+    // an expression that cannot be evaluated fails the job on GitHub
+    const attempt = <T>(what: string, fn: () => T, fallback: T): T => {
+      try {
+        return fn();
+      } catch (err) {
+        legErrors.push(`${what}: ${(err as Error).message}`);
+        failed = true;
+        return fallback;
+      }
+    };
+    const runsOn = attempt('runs-on', () => ctx.render((job as { 'runs-on'?: unknown })['runs-on']), '');
     const posts: Array<{ name: string; state: Record<string, string>; inputs: Record<string, string> }> = [];
 
     for (const [i, step] of (job.steps ?? []).entries()) {
       const label = step.id ?? step.name ?? `${i + 1}`;
       const before = ctx.misses.length;
-      const go = ctx.condition(step.if, { success: !failed });
+      const go = attempt(`step ${label} if`, () => ctx.condition(step.if, { success: !failed }), false);
       const stepRecord: StepRecord = {
         job: jobId,
         matrix,
@@ -370,9 +406,9 @@ export async function runWorkflow(file: string, options: WorkflowRunOptions): Pr
       };
       if (go) {
         const stepEnv: Record<string, string> = {};
-        for (const [k, v] of Object.entries(step.env ?? {})) stepEnv[k] = ctx.render(v);
-        for (const [k, v] of Object.entries(step.with ?? {})) stepRecord.inputs[k] = ctx.render(v);
         try {
+          for (const [k, v] of Object.entries(step.env ?? {})) stepEnv[k] = ctx.render(v);
+          for (const [k, v] of Object.entries(step.with ?? {})) stepRecord.inputs[k] = ctx.render(v);
           const name = ownActionName(step.uses);
           if (name) {
             stepRecord.kind = 'action';
@@ -416,8 +452,10 @@ export async function runWorkflow(file: string, options: WorkflowRunOptions): Pr
         stepsCtx.add(
           step.id,
           ctx.strict({
-            // a skipped step's outputs read as empty strings, as on GitHub
-            outputs: go ? ctx.strictStrings(stepRecord.outputs) : toData({}),
+            // a skipped or failed step's outputs read as empty strings, as on GitHub; a step
+            // that succeeded must have written what is read from it
+            outputs:
+              stepRecord.outcome === 'success' ? ctx.strictStrings(stepRecord.outputs) : toData(stepRecord.outputs),
             outcome: toData(stepRecord.outcome),
             conclusion: toData(stepRecord.outcome),
           }),
@@ -439,7 +477,22 @@ export async function runWorkflow(file: string, options: WorkflowRunOptions): Pr
     }
     const outputs: Record<string, string> = {};
     const before = ctx.misses.length;
-    for (const [k, v] of Object.entries(job.outputs ?? {})) outputs[k] = ctx.render(v);
+    for (const [k, v] of Object.entries(job.outputs ?? {}))
+      outputs[k] = attempt(`outputs.${k}`, () => ctx.render(v), '');
+    for (const e of legErrors) {
+      const failure: StepRecord = {
+        job: jobId,
+        matrix,
+        step: e.split(':')[0] as string,
+        kind: 'run',
+        inputs: {},
+        outputs: {},
+        outcome: 'failure',
+        error: e,
+      };
+      steps.push(failure);
+      options.onStep?.(failure);
+    }
     for (const m of ctx.misses.slice(before)) allMisses.add(`${jobId} outputs: ${m}`);
     return { leg: { matrix, runsOn, result: failed ? 'failure' : 'success' }, outputs };
   }
