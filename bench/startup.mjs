@@ -4,6 +4,9 @@
 // run (build-push merge, promote, retention-cleanup dry run) get a throwaway distribution
 // registry on 127.0.0.1 holding one small image.
 // Usage: npm run bench [-- runs]   (node --import ./scripts/ts-register.mjs bench/startup.mjs)
+// BENCH_BASELINE_DIST=<a dist folder of another build> (e.g. `git archive main dist | tar -x -C
+// /tmp/base`, then /tmp/base/dist) measures those bundles too, alternately in the same run, so a
+// change's effect on start-up is read as the difference of two ratios taken under the same load.
 import { createHash, randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -94,7 +97,14 @@ const cases = {
   // promoting by digest to a tag: the first run copies, the others find the tag already there
   promote: { inputs: { source: `${host}/bench/app@${digest}`, targets: `${host}/bench/app-prod:1.0.0` } },
   'retention-cleanup': { inputs: { repositories: `${host}/bench/app`, 'dry-run': 'true' } },
+  // editing one manifest in the workspace: the first run writes it, the others find it up to date
+  'gitops-update': { inputs: { image: 'ghcr.io/name/app', tag: '1.0.1', files: 'deploy/*.yaml', mode: 'none' } },
 };
+mkdirSync(join(dir, 'deploy'));
+writeFileSync(
+  join(dir, 'deploy', 'app.yaml'),
+  'apiVersion: apps/v1\nkind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n      - name: app\n        image: ghcr.io/name/app:1.0.0\n',
+);
 
 function runOnce(args, env) {
   const t0 = process.hrtime.bigint();
@@ -108,10 +118,13 @@ function median(xs) {
   return s[Math.floor(s.length / 2)];
 }
 
+const baselineDist = process.env.BENCH_BASELINE_DIST;
 const rows = [];
 for (const [name, spec] of Object.entries(cases)) {
   const bundle = join(root, 'dist', name, 'index.js');
   if (!existsSync(bundle)) continue;
+  const baselineBundle = baselineDist ? join(baselineDist, name, 'index.js') : undefined;
+  const withBaseline = baselineBundle !== undefined && existsSync(baselineBundle);
   const files = Object.fromEntries(
     ['GITHUB_OUTPUT', 'GITHUB_STATE', 'GITHUB_ENV', 'GITHUB_PATH', 'GITHUB_STEP_SUMMARY'].map((k) => [
       k,
@@ -138,6 +151,7 @@ for (const [name, spec] of Object.entries(cases)) {
   for (const [k, v] of Object.entries(spec.inputs)) env[`INPUT_${k.toUpperCase()}`] = v;
   const ours = [];
   const bare = [];
+  const base = [];
   for (let i = 0; i < runs; i++) {
     for (const f of Object.values(files)) writeFileSync(f, '');
     const r = runOnce([bundle], env);
@@ -147,20 +161,36 @@ for (const [name, spec] of Object.entries(cases)) {
     }
     ours.push(r.ms);
     bare.push(runOnce(['-e', '0'], env).ms);
+    if (withBaseline) {
+      for (const f of Object.values(files)) writeFileSync(f, '');
+      const b = runOnce([baselineBundle], env);
+      if (b.code !== 0) {
+        console.error(`${name}: the baseline run failed (exit ${b.code}):\n${b.out.slice(-2000)}`);
+        process.exit(1);
+      }
+      base.push(b.ms);
+    }
   }
-  rows.push({ name, ours: median(ours), bare: median(bare) });
+  rows.push({ name, ours: median(ours), bare: median(bare), base: withBaseline ? median(base) : undefined });
 }
 await stopProcess(registry.process);
 rmSync(dir, { recursive: true, force: true });
 
 console.log(`start-up, median of ${runs} runs each, bundle vs bare node -e 0 in the same run`);
-console.log('action'.padEnd(20), 'bundle ms'.padStart(10), 'node ms'.padStart(10), 'ratio'.padStart(7));
+const baseHead = baselineDist ? ['baseline'.padStart(9), 'change'.padStart(8)] : [];
+console.log('action'.padEnd(20), 'bundle ms'.padStart(10), 'node ms'.padStart(10), 'ratio'.padStart(7), ...baseHead);
 for (const r of rows) {
+  const ratio = r.ours / r.bare;
+  const baseCols =
+    r.base === undefined
+      ? []
+      : [`${(r.base / r.bare).toFixed(2)}x`.padStart(9), `${(ratio - r.base / r.bare).toFixed(2)}x`.padStart(8)];
   console.log(
     r.name.padEnd(20),
     r.ours.toFixed(1).padStart(10),
     r.bare.toFixed(1).padStart(10),
-    `${(r.ours / r.bare).toFixed(2)}x`.padStart(7),
+    `${ratio.toFixed(2)}x`.padStart(7),
+    ...baseCols,
   );
 }
 process.exit(0);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test stack and the integration tests run (registry, docker
-# engine, skopeo, buildah, htpasswd, static busybox, git, openssl) on a fresh Debian 12 machine
+# engine, skopeo, buildah, htpasswd, static busybox, git, openssl, cmark-gfm) on a fresh Debian 12 machine
 # as root. Idempotent: only missing packages are installed, and the package lists are refreshed
 # only when something is missing. Then scripts/install-engines.sh adds the newer dockerd and
 # buildx the build-push tests use, unpacked under .tools/ (nothing system-wide).
@@ -13,10 +13,13 @@ packages=(
   buildah         # multi-arch manifests without buildx
   apache2-utils   # htpasswd -B (bcrypt) for the basic-auth registry
   busybox-static  # a static binary for FROM scratch build contexts
-  git
+  git             # also git http-backend, the smart-HTTP server of the gitops-update tests
+  yq              # the peer of bench/gitops-update.mjs (the jq wrapper: yq -i -y)
   openssl         # the token server's signing certificate
   file            # tells static from dynamic binaries
   ca-certificates
+  cmark-gfm       # renders job summaries the way GitHub does (summary tests)
+  unzip           # reads the artifact zips the uploader sends to the fake results service
 )
 
 installed() { # a package counts as installed only when dpkg says so in full

@@ -1,6 +1,9 @@
-// The seam for running external programs (git, docker, buildah, trivy...). Output is
-// captured, never streamed to the log, so secrets in a tool's output cannot leak through it.
+// The seam for running external programs (git, docker, buildah, trivy...). Output is captured;
+// a long program's lines can also be handed on as they arrive (`onLine`), for a live log that
+// goes through the action's log module (commands stopped, secrets masked by the runner), never
+// straight to stdout from here.
 import { spawn } from 'node:child_process';
+import { StringDecoder } from 'node:string_decoder';
 import { OperationError } from './errors.js';
 
 export interface CommandResult {
@@ -20,6 +23,10 @@ export interface CommandOptions {
   timeoutMs?: number;
   /** how the command is named in errors (default: the program and its first argument) */
   description?: string;
+  /** every line of output as it arrives, stdout and stderr alike (for a live log) */
+  onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
+  /** keep only the last N lines of each stream in the result (a chatty program streamed live) */
+  tailLines?: number;
 }
 
 export type CommandRunner = (command: string, args: string[], options?: CommandOptions) => Promise<CommandResult>;
@@ -33,6 +40,55 @@ export function lastMeaningfulLine(text: string): string {
   return lines.at(-1) ?? '';
 }
 
+/**
+ * Collects one output stream: whole lines go to `onLine` as they complete (CR, LF and CRLF end
+ * a line, so progress bars redrawn with CR show each state), and the text is kept in full or,
+ * with `tail`, as its last lines only.
+ */
+class OutputCollector {
+  private readonly decoder = new StringDecoder('utf8');
+  private partial = '';
+  private readonly chunks: string[] = [];
+  private readonly lines: string[] = [];
+
+  constructor(
+    private readonly stream: 'stdout' | 'stderr',
+    private readonly onLine?: CommandOptions['onLine'],
+    private readonly tail?: number,
+  ) {}
+
+  push(data: Buffer): void {
+    const text = this.decoder.write(data);
+    if (!this.tail) this.chunks.push(text);
+    if (!this.onLine && !this.tail) return;
+    let combined = this.partial + text;
+    // a CR at the end may be the first half of a CRLF split across two chunks: wait for the next
+    const carry = combined.endsWith('\r') ? '\r' : '';
+    if (carry) combined = combined.slice(0, -1);
+    const parts = combined.split(/\r\n|\n|\r/);
+    this.partial = (parts.pop() ?? '') + carry;
+    for (const line of parts) this.line(line);
+  }
+
+  end(): string {
+    const rest = this.decoder.end();
+    if (!this.tail) this.chunks.push(rest);
+    if (this.onLine || this.tail) {
+      const last = (this.partial + rest).replace(/\r$/, '');
+      if (last !== '') this.line(last);
+      this.partial = '';
+    }
+    return this.tail ? this.lines.join('\n') : this.chunks.join('');
+  }
+
+  private line(line: string): void {
+    this.onLine?.(line, this.stream);
+    if (!this.tail) return;
+    this.lines.push(line);
+    if (this.lines.length > this.tail) this.lines.shift();
+  }
+}
+
 export const runCommand: CommandRunner = (command, args, options = {}) =>
   new Promise((resolve, reject) => {
     const description = options.description ?? [command, args[0]].filter(Boolean).join(' ');
@@ -41,8 +97,8 @@ export const runCommand: CommandRunner = (command, args, options = {}) =>
       env: options.env ?? process.env,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
+    const out = new OutputCollector('stdout', options.onLine, options.tailLines);
+    const err = new OutputCollector('stderr', options.onLine, options.tailLines);
     let timer: NodeJS.Timeout | undefined;
     let timedOut = false;
     if (options.timeoutMs) {
@@ -62,8 +118,8 @@ export const runCommand: CommandRunner = (command, args, options = {}) =>
       if (timer) clearTimeout(timer);
       const result = {
         code: code ?? 128,
-        stdout: Buffer.concat(out).toString('utf8'),
-        stderr: Buffer.concat(err).toString('utf8'),
+        stdout: out.end(),
+        stderr: err.end(),
       };
       if (timedOut) {
         reject(new OperationError(`running ${description}`, `timed out after ${options.timeoutMs} ms`));

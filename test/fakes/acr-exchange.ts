@@ -16,6 +16,8 @@ export async function startAcrExchangeFake(options: {
   entraTokens: Map<string, string>;
   /** `<tenant>/<client>` identities that hold a role on the registry */
   members: string[];
+  /** the registry's name (default: the fake's own host:port) */
+  service?: string;
 }): Promise<AcrFake> {
   const issued = new Set<string>();
   let service = '';
@@ -41,6 +43,6 @@ export async function startAcrExchangeFake(options: {
     issued.add(token);
     return json(200, { refresh_token: token });
   });
-  service = server.url.replace(/^http:\/\//, '');
+  service = options.service ?? server.url.replace(/^http:\/\//, '');
   return { ...server, issued, service };
 }

@@ -106,10 +106,17 @@ function unescapeProperty(s: string): string {
 export function parseWorkflowCommands(stdout: string): { annotations: Annotation[]; masks: string[] } {
   const annotations: Annotation[] = [];
   const masks: string[] = [];
+  // as the runner: after `::stop-commands::<token>` nothing is a command until `::<token>::`
+  let stopToken: string | undefined;
   for (const line of stdout.split(/\r?\n/)) {
     const m = /^::([a-z-]+)(?: ([^:]*))?::(.*)$/.exec(line);
+    if (stopToken !== undefined) {
+      if (line.trimStart() === `::${stopToken}::`) stopToken = undefined;
+      continue;
+    }
     if (!m) continue;
     const [, command, props = '', data = ''] = m as unknown as [string, string, string?, string?];
+    if (command === 'stop-commands') stopToken = unescapeData(data);
     if (command === 'add-mask') masks.push(unescapeData(data));
     if (command === 'error' || command === 'warning' || command === 'notice') {
       const properties: Record<string, string> = {};

@@ -6,10 +6,11 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { type LiveLog, type LiveLogOptions, openLiveLog } from '#shared/action/live-log.js';
 import { DockerCli, dockerConfigFile, isLoopbackRegistry } from '#shared/docker/docker-cli.js';
 import { engineHasNetwork } from '#shared/docker/engine-api.js';
 import { ConfigurationError, OperationError } from '#shared/errors.js';
-import { type CommandRunner, runCommand } from '#shared/exec.js';
+import { type CommandResult, type CommandRunner, runCommand } from '#shared/exec.js';
 import { describeBuildFailure } from './build-errors.js';
 import { dockerArchiveToLayout } from './docker-archive.js';
 import { annotationKey, appliesTo, type BuilderChoice, type Inputs } from './inputs.js';
@@ -47,10 +48,38 @@ export interface Engines {
   docker: DockerCli;
   runner: CommandRunner;
   env: NodeJS.ProcessEnv;
+  /** where the builder's output is shown as it comes; without it the output is only captured */
+  live?: (options: LiveLogOptions) => LiveLog;
 }
 
 export function defaultEngines(env: NodeJS.ProcessEnv = process.env): Engines {
-  return { docker: new DockerCli({ env }), runner: runCommand, env };
+  return { docker: new DockerCli({ env }), runner: runCommand, env, live: openLiveLog };
+}
+
+/** Lines of a failing build kept for its error message (the rest was shown live). */
+const FAILURE_TAIL_LINES = 400;
+
+const PLATFORM = '[a-z][a-z0-9]*/[a-z0-9_]+(?:/[a-z0-9]+)?';
+
+/**
+ * Tells which platform a builder's output line is about: buildx names it in a step's header
+ * (`#8 [linux/arm64 2/3] RUN ...`) and later lines of that step carry only its number (`#8 0.52
+ * ...`); buildah prefixes each step line (`[linux/arm64] STEP 2/3: ...`). Other lines say nothing.
+ */
+export function buildLinePlatforms(): (line: string) => string | undefined {
+  const steps = new Map<string, string>();
+  const header = new RegExp(`^#(\\d+) \\[(${PLATFORM})[ \\]]`);
+  const buildah = new RegExp(`^\\[(${PLATFORM})\\] `);
+  return (line) => {
+    const h = header.exec(line);
+    if (h) {
+      steps.set(h[1] as string, h[2] as string);
+      return h[2];
+    }
+    const step = /^#(\d+) /.exec(line);
+    if (step) return steps.get(step[1] as string);
+    return buildah.exec(line)?.[1];
+  };
 }
 
 /** `auto`: buildx when the docker CLI has it, else the docker builder when docker answers, else buildah. */
@@ -232,8 +261,25 @@ async function runBuild(
   args: string[],
   env: NodeJS.ProcessEnv,
   dockerfile: string,
+  platforms: string[],
+  what = 'Building',
 ): Promise<void> {
-  const r = await engines.runner(command, args, { env, allowFailure: true, description: `${builder} build` });
+  const live = engines.live?.({
+    title: (platform) =>
+      `${what} ${platform ?? (platforms.join(', ') || 'the image')} with ${builder}${platform || platforms.length < 2 ? '' : ' (steps common to all platforms)'}`,
+    platformOf: buildLinePlatforms(),
+  });
+  let r: CommandResult;
+  try {
+    r = await engines.runner(command, args, {
+      env,
+      allowFailure: true,
+      description: `${builder} build`,
+      ...(live ? { onLine: (line: string) => live.line(line), tailLines: FAILURE_TAIL_LINES } : {}),
+    });
+  } finally {
+    live?.end();
+  }
   if (r.code === 0) return;
   const failure = describeBuildFailure(`${r.stdout}\n${r.stderr}`, await readText(dockerfile));
   const where = failure.line ? `${relativeToWorkspace(dockerfile, env)}:${failure.line}: ` : '';
@@ -256,6 +302,7 @@ export async function build(builder: BuilderName, req: BuildRequest, engines: En
       buildxArgs(req, layoutDir, metadataFile),
       engines.env,
       req.dockerfile,
+      req.inputs.platforms,
     );
     const image = await readLayout(layoutDir);
     const metadata = JSON.parse((await readText(metadataFile)) || '{}') as Record<string, unknown>;
@@ -271,7 +318,7 @@ export async function build(builder: BuilderName, req: BuildRequest, engines: En
   const iidFile = join(req.workDir, 'iid');
   const manifestName = `build-push-${process.pid}-${Date.now()}`;
   const args = buildahBuildArgs(req, global, await readText(req.dockerfile), engines.env, iidFile, manifestName);
-  await runBuild(engines, builder, 'buildah', args, engines.env, req.dockerfile);
+  await runBuild(engines, builder, 'buildah', args, engines.env, req.dockerfile, req.inputs.platforms);
   const bh = (a: string[], what: string) =>
     engines.runner('buildah', [...global, ...a], { env: engines.env, description: `buildah ${what}` });
   if (req.inputs.platforms.length > 1) {
@@ -299,7 +346,15 @@ export async function build(builder: BuilderName, req: BuildRequest, engines: En
 export async function dockerBuild(req: BuildRequest, engines: Engines): Promise<string> {
   const iidFile = join(req.workDir, 'iid');
   const env = { ...engines.env, DOCKER_BUILDKIT: '0' };
-  await runBuild(engines, 'docker', engines.docker.binary, dockerBuildArgs(req, iidFile), env, req.dockerfile);
+  await runBuild(
+    engines,
+    'docker',
+    engines.docker.binary,
+    dockerBuildArgs(req, iidFile),
+    env,
+    req.dockerfile,
+    req.inputs.platforms,
+  );
   return (await readFile(iidFile, 'utf8')).trim();
 }
 
@@ -313,7 +368,16 @@ export function imageIdOf(image: LocalImage): string {
 export async function buildxLoad(req: BuildRequest, engines: Engines): Promise<void> {
   const args = buildxArgs(req, '', '').slice(0, -5);
   args.push('--load', ...req.inputs.tags.flatMap((t) => ['--tag', t]), req.context);
-  await runBuild(engines, 'buildx', engines.docker.binary, args, engines.env, req.dockerfile);
+  await runBuild(
+    engines,
+    'buildx',
+    engines.docker.binary,
+    args,
+    engines.env,
+    req.dockerfile,
+    req.inputs.platforms,
+    'Loading',
+  );
 }
 
 /** True when the engine has no bridge network (started with --bridge=none): RUN steps then use the host network. */

@@ -56,6 +56,8 @@ export interface DockerPushOptions {
   /** the image ID docker built: its config digest, read back for the platform */
   imageId: string;
   log: (line: string) => void;
+  /** docker push's own lines as they come (a live log) */
+  output?: (line: string) => void;
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -78,7 +80,7 @@ async function pushOne(docker: DockerCli, ref: string, options: DockerPushOption
   const sleep = options.sleep ?? pause;
   for (let attempt = 0; ; attempt++) {
     try {
-      return await docker.push(ref);
+      return await docker.push(ref, options.output ? { onLine: options.output } : {});
     } catch (e) {
       // judge docker's own words, not the reference (a tag may well read 500)
       if (!(e instanceof OperationError)) throw e;

@@ -3,10 +3,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { openLiveLog } from '#shared/action/live-log.js';
 import { actionLogger, group, info, maskSecret, warning } from '#shared/action/log.js';
 import { setOutputs } from '#shared/action/outputs.js';
 import { saveState } from '#shared/action/state.js';
-import { addTable, addText, writeSummary } from '#shared/action/summary.js';
+import { addHeading, addTable, codes, writeSummary } from '#shared/action/summary.js';
 import { formatSize } from '#shared/parse.js';
 import type { RegistryClient } from '#shared/oci/client.js';
 import { parseReference } from '#shared/oci/reference.js';
@@ -159,23 +160,35 @@ async function runBuild(inputs: Inputs): Promise<Result> {
       const loading = registryClient(inputs);
       const warm = loading.then((c) => warmUp(c, targets)).catch(() => undefined);
       try {
-        const imageId = await group('Building with docker', () => dockerBuild(req, engines));
+        // the build shows its own output live, in groups of its own
+        const imageId = await dockerBuild(req, engines);
         await warm;
         const client = await loading;
-        const pushed = await group('Pushing with docker push', () =>
-          pushWithDocker(engines.docker, client, targets, { retries: inputs.retries, imageId, log: info }),
-        );
+        const pushed = await group('Pushing with docker push', async () => {
+          const live = openLiveLog({ title: () => '', group: false });
+          try {
+            return await pushWithDocker(engines.docker, client, targets, {
+              retries: inputs.retries,
+              imageId,
+              log: (line) => {
+                live.end();
+                info(line);
+              },
+              output: (line) => live.line(line),
+            });
+          } finally {
+            live.end();
+          }
+        });
         return { ...common, ...pushed, imageId, tags: inputs.tags, pushedWith: 'docker push' };
       } finally {
         await warm;
         await (await loading.catch(() => undefined))?.close();
       }
     }
-    const built = await group(`Building with ${builder}`, async () => {
-      const out = await build(builder, req, engines);
-      for (const line of describeSizes(out.image.images)) info(line);
-      return out;
-    });
+    // the builder's output is shown live, in a group per platform
+    const built = await build(builder, req, engines);
+    for (const line of describeSizes(built.image.images)) info(line);
     const image = built.image;
     checkBudget(image.images, inputs.maxSize);
 
@@ -195,7 +208,7 @@ async function runBuild(inputs: Inputs): Promise<Result> {
         return pushed;
       });
     }
-    if (inputs.load && builder === 'buildx') await group('Loading into docker', () => buildxLoad(req, engines));
+    if (inputs.load && builder === 'buildx') await buildxLoad(req, engines);
     return {
       ...common,
       imageId: built.imageId,
@@ -237,12 +250,12 @@ function publish(r: Result): void {
 }
 
 async function writeReport(r: Result): Promise<void> {
-  addText(`### ${r.builder === 'merge' ? 'Merged' : 'Built'} ${r.name ?? 'image'}`);
+  addHeading(`${r.builder === 'merge' ? 'Merged' : 'Built'} ${r.name ?? 'image'}`, 3);
   addTable(
     ['', ''],
     [
-      ['Digest', r.digest || '(not pushed)'],
-      ['Tags', r.tags.join(', ') || '(none)'],
+      ['Digest', r.digest ? { code: r.digest } : '(not pushed)'],
+      ['Tags', r.tags.length ? codes(r.tags) : '(none)'],
       ['Builder', r.builder],
       ...(r.pushedWith ? [['Pushed with', r.pushedWith]] : []),
       ['Cache', r.cache],

@@ -3,7 +3,7 @@
 import { tmpdir } from 'node:os';
 import { actionLogger, debug, group, info, maskSecret, warning } from '#shared/action/log.js';
 import { exportVariable, setOutput } from '#shared/action/outputs.js';
-import { addHeading, addTable, addText, writeSummary } from '#shared/action/summary.js';
+import { addHeading, addParagraph, addTable, codes, writeSummary } from '#shared/action/summary.js';
 import { GitRepo } from '#shared/git/git-repo.js';
 import { formatReference } from '#shared/oci/reference.js';
 import { writeBakeFiles } from './bake.js';
@@ -138,6 +138,6 @@ export async function main(): Promise<void> {
 
   addHeading('Image tags');
   addTable(['Tag', 'Rule', 'Floating'], summaryRows(kept, decisions));
-  addText(`Images: ${inputs.images.map((i) => `\`${i.text}\``).join(', ')} · version \`${result.version}\``);
+  addParagraph('Images: ', codes(inputs.images.map((i) => i.text)), ' · version ', { code: result.version });
   await writeSummary();
 }

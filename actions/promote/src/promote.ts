@@ -274,6 +274,14 @@ export async function promote(inputs: PromoteInputs, deps: PromoteDeps): Promise
         `the copy produced ${result.digest}, expected ${promoted.digest}; no tag was written`,
       );
     }
+    // The target's own signatures are never replaced: say what happened to them.
+    for (const c of result.cosignTags) {
+      if ((c.action === 'kept' || c.action === 'merged') && c.detail) {
+        const text = `${d.target.registry}/${d.target.repository}:${c.tag} ${c.action === 'merged' ? 'merged with the target’s own' : 'kept'}: ${c.detail}`;
+        if (!notes.includes(text)) notes.push(text);
+        logger.info(text);
+      }
+    }
     const r = fromCopy(d, result, result.mode === 'same-repository' ? 0 : referrers);
     logger.info(
       `${formatTarget(d.target)}: ${r.manifests - 1} manifests copied (the tag follows); blobs ${r.blobs.mounted} mounted, ${r.blobs.existed} present, ${r.blobs.uploaded} uploaded (${r.bytes} bytes)`,

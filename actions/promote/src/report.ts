@@ -1,6 +1,6 @@
 // What a promotion did (or, in a dry run, would do): the action's outputs and its job summary
 // are both derived from this one record.
-import { addHeading, addTable, addText } from '#shared/action/summary.js';
+import { addHeading, addParagraph, addQuote, addTable, codes, type Inline } from '#shared/action/summary.js';
 import { formatSize } from '#shared/parse.js';
 import type { TargetDecision } from './decide.js';
 import type { GateResult } from './gates.js';
@@ -96,7 +96,7 @@ export function targetRows(report: PromotionReport): string[][] {
 
 export function writeGatesSummary(source: string, gates: readonly GateResult[]): void {
   addHeading('Promotion refused by gates (nothing written)', 2);
-  addText(`**Source:** \`${source}\``);
+  addParagraph([{ strong: 'Source:' }, ' ', { code: source }]);
   addTable(
     ['gate', 'result', 'found'],
     gates.map((g) => [g.gate, g.passed ? 'passed' : 'FAILED', g.detail]),
@@ -105,18 +105,26 @@ export function writeGatesSummary(source: string, gates: readonly GateResult[]):
 
 export function writeReportSummary(report: PromotionReport): void {
   addHeading(report.dryRun ? 'Promotion plan (dry run, nothing written)' : 'Promotion', 2);
-  const lines = [`**Source:** \`${report.source}\``, `**Source digest:** \`${report.sourceDigest}\``];
+  const lines: Inline[] = [
+    [{ strong: 'Source:' }, ' ', { code: report.source }],
+    [{ strong: 'Source digest:' }, ' ', { code: report.sourceDigest }],
+  ];
   if (report.platformChange) {
     const c = report.platformChange;
-    lines.push(
-      `**Promoted digest:** \`${report.digest}\` — changed: \`platforms\` selected ${c.kept.join(', ')} of the source index` +
+    lines.push([
+      { strong: 'Promoted digest:' },
+      ' ',
+      { code: report.digest },
+      ' — changed: ',
+      { code: 'platforms' },
+      ` selected ${c.kept.join(', ')} of the source index` +
         (c.dropped.length ? ` (left out: ${c.dropped.join(', ')})` : '') +
         ', so a new index was written; signatures made on the source index do not cover it.',
-    );
+    ]);
   } else {
-    lines.push(`**Promoted digest:** \`${report.digest}\` (unchanged, byte for byte)`);
+    lines.push([{ strong: 'Promoted digest:' }, ' ', { code: report.digest }, ' (unchanged, byte for byte)']);
   }
-  addText(lines.join('  \n'));
+  addParagraph(...lines);
 
   if (report.gates.length) {
     addHeading('Gates', 3);
@@ -129,11 +137,9 @@ export function writeReportSummary(report: PromotionReport): void {
   addHeading('Targets', 3);
   addTable(['target', 'previous digest', 'result', 'route', 'copied'], targetRows(report));
   const blobs = totalBlobs(report);
-  addText(
-    `${report.dryRun ? 'Would copy' : 'Copied'}: ${formatSize(totalBytes(report))} uploaded; blobs ${blobs.mounted} mounted, ${blobs.existed} already present, ${blobs.uploaded} uploaded.` +
-      (report.immutablePatterns.length
-        ? ` Immutable tags: ${report.immutablePatterns.map((p) => `\`${p}\``).join(', ')}.`
-        : ''),
-  );
-  for (const note of report.notes) addText(`> ${note}`);
+  addParagraph([
+    `${report.dryRun ? 'Would copy' : 'Copied'}: ${formatSize(totalBytes(report))} uploaded; blobs ${blobs.mounted} mounted, ${blobs.existed} already present, ${blobs.uploaded} uploaded.`,
+    report.immutablePatterns.length ? [' Immutable tags: ', codes(report.immutablePatterns), '.'] : '',
+  ]);
+  for (const note of report.notes) addQuote(note);
 }

@@ -81,3 +81,69 @@ export function routeOf(source: { registry: string; repository: string }, target
   if (source.registry !== target.registry) return 'cross-registry';
   return source.repository === target.repository ? 'same-repository' : 'same-registry';
 }
+
+/** sync mode: a source repository mirrored to a target repository (neither names a tag or digest). */
+export interface SyncPair {
+  source: { registry: string; repository: string };
+  target: { registry: string; repository: string };
+}
+
+function bareRepository(text: string, input: string): { registry: string; repository: string } {
+  const ref = parseReference(text, { input, defaultTag: false });
+  if (ref.tag || ref.digest) {
+    throw new ConfigurationError(
+      `'${text}' names a ${ref.digest ? 'digest' : 'tag'}; with sync-tags it must be a repository (such as ghcr.io/org/app): the tags come from sync-tags`,
+      input,
+    );
+  }
+  return { registry: ref.registry, repository: ref.repository };
+}
+
+/**
+ * `source` a repository and `targets` one repository, or `source` empty and `targets` lines
+ * `source-repository => target-repository` (several repositories in one step).
+ */
+export function resolveSyncPairs(sourceText: string | undefined, texts: readonly string[]): SyncPair[] {
+  if (texts.length === 0) throw new ConfigurationError('is required and was not given', 'targets');
+  const arrows = texts.filter((t) => t.includes('=>'));
+  const pairs: SyncPair[] = [];
+  if (arrows.length > 0) {
+    if (sourceText !== undefined) {
+      throw new ConfigurationError(
+        'gives source => target lines and a source as well; give either source with one target repository, or only source => target lines',
+        'targets',
+      );
+    }
+    for (const line of texts) {
+      const parts = line.split('=>').map((p) => p.trim());
+      if (parts.length !== 2 || !parts[0] || !parts[1]) {
+        throw new ConfigurationError(
+          `'${line}' is not a 'source => target' line (expected such as ghcr.io/org/app => registry.example.com/mirror/app)`,
+          'targets',
+        );
+      }
+      pairs.push({ source: bareRepository(parts[0], 'targets'), target: bareRepository(parts[1], 'targets') });
+    }
+  } else {
+    if (sourceText === undefined) {
+      throw new ConfigurationError('is required with sync-tags unless targets holds source => target lines', 'source');
+    }
+    if (texts.length !== 1) {
+      throw new ConfigurationError(
+        `names ${texts.length} destinations; with sync-tags it is one repository, or source => target lines`,
+        'targets',
+      );
+    }
+    pairs.push({ source: bareRepository(sourceText, 'source'), target: bareRepository(texts[0]!, 'targets') });
+  }
+  for (const [i, p] of pairs.entries()) {
+    const text = (r: { registry: string; repository: string }) => `${r.registry}/${r.repository}`;
+    if (text(p.source) === text(p.target)) {
+      throw new ConfigurationError(`mirrors ${text(p.source)} onto itself`, 'targets');
+    }
+    if (pairs.slice(0, i).some((q) => text(q.target) === text(p.target))) {
+      throw new ConfigurationError(`names the target ${text(p.target)} twice`, 'targets');
+    }
+  }
+  return pairs;
+}

@@ -1,7 +1,9 @@
 // The HTTP seam for the cloud credential exchanges: fetch with retries on what is transient
 // (429 honouring Retry-After, 5xx, connection resets), and network failures described in words
 // (unreachable, TLS). 401/403 come back to the caller, which knows what they mean for its API.
+// Requests go through the shared transport: HTTPS_PROXY / HTTP_PROXY / NO_PROXY apply.
 import { OperationError } from '#shared/errors.js';
+import type { HttpFetch } from '#shared/http/fetch.js';
 
 export interface HttpResponse {
   status: number;
@@ -18,7 +20,10 @@ export interface HttpClient {
 }
 
 export interface HttpOptions {
-  fetch?: typeof fetch;
+  /** how requests are sent (default: the shared transport, proxies honoured) */
+  fetch?: HttpFetch;
+  /** where the proxy variables are read (default process.env) */
+  env?: NodeJS.ProcessEnv;
   retries?: number;
   minDelayMs?: number;
   maxDelayMs?: number;
@@ -76,7 +81,16 @@ export function retryAfterMs(value: string | null, now = Date.now()): number | u
 }
 
 export function createHttpClient(options: HttpOptions = {}): HttpClient {
-  const doFetch = options.fetch ?? fetch;
+  let transportFetch: HttpFetch | undefined;
+  // the HTTP stack is loaded when an exchange first runs: a login with a static password never needs it
+  const doFetch: HttpFetch =
+    options.fetch ??
+    (async (url, init) => {
+      transportFetch ??= (await import('#shared/http/fetch.js')).createFetch(
+        options.env ? { env: options.env } : undefined,
+      );
+      return transportFetch(url, init);
+    });
   const retries = options.retries ?? 4;
   const minDelay = options.minDelayMs ?? 500;
   const maxDelay = options.maxDelayMs ?? 30_000;

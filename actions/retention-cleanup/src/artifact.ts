@@ -1,6 +1,9 @@
-// The one place that uploads the plan and restore files as a workflow artifact. Until an
-// artifact client is bundled, the files stay in RUNNER_TEMP (their paths are outputs) and a
-// later `actions/upload-artifact` step can pick them up.
+// Where the plan and restore files go once written: one workflow artifact through the suite's
+// uploader (@actions/artifact, loaded only when the artifact service is there); on GHES and
+// outside Actions the files stay in RUNNER_TEMP (their paths are outputs) with a note saying how
+// to upload them.
+import { artifactUploader } from '#shared/artifacts/upload.js';
+
 export interface ArtifactUploader {
   /** uploads the files under one artifact name; returns a note for the summary */
   upload(name: string, files: string[], rootDir: string): Promise<string>;
@@ -9,5 +12,11 @@ export interface ArtifactUploader {
 export const keepInRunnerTemp: ArtifactUploader = {
   async upload(_name, files) {
     return `Plan and restore files were written to ${files.join(', ')}; upload them with actions/upload-artifact (outputs plan-file and restore-file) to keep them after the job.`;
+  },
+};
+
+export const workflowArtifact: ArtifactUploader = {
+  async upload(name, files, rootDir) {
+    return (await artifactUploader().upload(name, files, rootDir)).note;
   },
 };

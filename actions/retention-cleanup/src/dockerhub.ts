@@ -2,6 +2,10 @@
 // page by page through `next`, delete tags. Retries 5xx, waits on 429 (`Retry-After` or
 // `x-ratelimit-reset`). The registry side (manifests for the graph) goes through the OCI client.
 import { OperationError } from '#shared/errors.js';
+import { createFetch } from '#shared/http/fetch.js';
+
+// through the shared transport, so HTTPS_PROXY / NO_PROXY apply as for registry traffic
+const hubFetch = createFetch();
 
 export interface HubTag {
   name: string;
@@ -125,7 +129,11 @@ export class DockerHubApi {
       let res: Response;
       try {
         this.requests++;
-        res = await fetch(url, { method, headers, ...(o.body !== undefined ? { body: JSON.stringify(o.body) } : {}) });
+        res = await hubFetch(url, {
+          method,
+          headers,
+          ...(o.body !== undefined ? { body: JSON.stringify(o.body) } : {}),
+        });
       } catch (err) {
         if (attempt < retries) {
           await sleep(500 * 2 ** attempt);

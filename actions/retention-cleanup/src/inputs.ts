@@ -12,8 +12,8 @@ import { ConfigurationError } from '#shared/errors.js';
 import { parseReference } from '#shared/oci/reference.js';
 import type { RepositoryRef } from '#shared/oci/client.js';
 import { compileTagPatterns, DEFAULT_SEMVER_TAG_PATTERNS } from '#shared/policy/tag-patterns.js';
-import type { RetentionPolicy } from './plan.js';
-import type { ProviderKind } from './providers.js';
+import type { RetentionPolicy } from './model.js';
+import type { ProviderKind } from './model.js';
 
 export const DEFAULT_KEEP_TAGS: readonly string[] = ['latest', ...DEFAULT_SEMVER_TAG_PATTERNS];
 

@@ -1,7 +1,7 @@
 // retention-cleanup: plan every repository by mark and sweep, refuse plans above max-deletions,
 // write the plan and the restore file, then delete (unless dry-run) and report.
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { actionLogger, group, info, maskSecret, warning } from '#shared/action/log.js';
 import { setOutput } from '#shared/action/outputs.js';
 import { writeSummary } from '#shared/action/summary.js';
@@ -15,7 +15,7 @@ import {
   dockerConfigCredentials,
   staticCredentials,
 } from '#shared/oci/credentials.js';
-import { type ArtifactUploader, keepInRunnerTemp } from './artifact.js';
+import { type ArtifactUploader, workflowArtifact } from './artifact.js';
 import { DockerHubApi } from './dockerhub.js';
 import { readInputs, type RetentionInputs } from './inputs.js';
 import { planRepository, type Referenced, type RepositoryPlan } from './plan.js';
@@ -100,7 +100,7 @@ function buildProvider(inputs: RetentionInputs): { provider: Provider; requests:
   return { provider: new OciProvider(registry), requests: () => registry.requestCount() };
 }
 
-export async function main(uploader: ArtifactUploader = keepInRunnerTemp): Promise<void> {
+export async function main(uploader: ArtifactUploader = workflowArtifact): Promise<void> {
   const inputs = readInputs();
   actionLogger.debug(
     `retention-cleanup: ${inputs.repositories.length} repositories, provider ${inputs.provider}, keep ${inputs.keepPatterns.join(' ')}, delete ${inputs.deletePatterns.join(' ') || '(every tag not kept)'}, dry-run ${inputs.dryRun}`,
@@ -124,12 +124,15 @@ export async function main(uploader: ArtifactUploader = keepInRunnerTemp): Promi
     plans.push(plan);
   }
 
-  const dir = join(process.env.RUNNER_TEMP || cwd, `retention-cleanup-${process.env.GITHUB_RUN_ID ?? now}`);
-  await mkdir(dir, { recursive: true });
+  // One new directory per step: a second cleanup step in the same job (another provider, or a
+  // dry run) must never replace the record of what the first one deleted.
+  const base = process.env.RUNNER_TEMP || cwd;
+  await mkdir(base, { recursive: true });
+  const dir = await mkdtemp(join(base, `retention-cleanup-${safeName(process.env.GITHUB_RUN_ID ?? String(now))}-`));
   const planFile = join(dir, 'plan.json');
   const restorePath = join(dir, 'restore.json');
-  await writeFile(planFile, `${JSON.stringify(planJson(plans, inputs), null, 2)}\n`);
-  await writeFile(restorePath, `${JSON.stringify(restoreFile(plans, new Date(now)), null, 2)}\n`);
+  await writeFile(planFile, `${JSON.stringify(planJson(plans, inputs), null, 2)}\n`, { flag: 'wx' });
+  await writeFile(restorePath, `${JSON.stringify(restoreFile(plans, new Date(now)), null, 2)}\n`, { flag: 'wx' });
   setOutput('plan-file', planFile);
   setOutput('restore-file', restorePath);
 
@@ -155,13 +158,14 @@ export async function main(uploader: ArtifactUploader = keepInRunnerTemp): Promi
       'max-deletions',
     );
   }
-  const uploadNote = await uploader.upload('retention-cleanup-plan', [planFile, restorePath], dir);
+  // named after the step's own directory, so two cleanup steps in one job never collide
+  const uploadNote = await uploader.upload(basename(dir), [planFile, restorePath], dir);
 
   const results: SweepResult[] = [];
   if (!inputs.dryRun) {
     for (const [i, repo] of inputs.repositories.entries()) {
       const plan = plans[i] as RepositoryPlan;
-      results.push(await group(`Deleting in ${plan.repository}`, () => sweep(provider, repo, plan)));
+      results.push(await group(`Deleting in ${plan.repository}`, () => sweep(provider, repo, plan, actionLogger)));
     }
   }
 
@@ -201,6 +205,11 @@ export async function main(uploader: ArtifactUploader = keepInRunnerTemp): Promi
   info(
     `retention-cleanup: ${deleted.length} manifest(s) ${inputs.dryRun ? 'would be deleted' : 'deleted'}, ${requests()} requests`,
   );
+}
+
+/** A run id as a file-name part (it is read from the environment, so it is data). */
+function safeName(text: string): string {
+  return text.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 64) || 'run';
 }
 
 function planJson(plans: readonly RepositoryPlan[], inputs: RetentionInputs) {

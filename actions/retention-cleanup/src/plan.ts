@@ -5,66 +5,18 @@
 import { type GraphClient, type GraphEdge, type GraphNode, limiter, walkGraph } from '#shared/oci/graph.js';
 import type { Descriptor, ManifestResult, RepositoryRef } from '#shared/oci/client.js';
 import { parseDigestTag } from '#shared/oci/referrers.js';
-import type { TagMatcher } from '#shared/policy/tag-patterns.js';
-import type { Inventory, Provider } from './providers.js';
+import { IncompleteListingError } from './providers.js';
+import type {
+  Inventory,
+  PlannedDeletion,
+  Provider,
+  Referenced,
+  RepositoryPlan,
+  RetentionPolicy,
+  RootDecision,
+} from './model.js';
 
-export interface RetentionPolicy {
-  keep: TagMatcher;
-  /** undefined: every tag not kept may be deleted */
-  delete?: TagMatcher;
-  keepLast?: number;
-  olderThanMs?: number;
-  untagged: 'delete' | 'keep';
-}
-
-/** Where a tag or digest of this repository appears in the deployment files. */
-export interface Referenced {
-  tags: Map<string, string>;
-  digests: Map<string, string>;
-}
-
-export type Decision = 'keep' | 'delete';
-
-export interface RootDecision {
-  digest: string;
-  tags: string[];
-  decision: Decision;
-  reason: string;
-  /** tags removed from a kept digest (where the registry can untag) */
-  untag: string[];
-  /** tags that should go but stay, with why */
-  stuck: { tag: string; why: string }[];
-  created?: string;
-}
-
-export interface PlannedDeletion {
-  digest: string;
-  tags: string[];
-  mediaType: string;
-  kind: 'index' | 'manifest';
-  role: GraphNode['role'];
-  size: number;
-  reason: string;
-  /** the manifest bytes, for the restore file */
-  bytes: Buffer;
-  /** the provider's id (GHCR package version) when it has one */
-  versionId?: number;
-}
-
-export interface RepositoryPlan {
-  repository: string;
-  provider: Provider['kind'];
-  tagCount: number;
-  manifestCount: number;
-  roots: RootDecision[];
-  /** in execution order: every manifest after those that point at it */
-  deletions: PlannedDeletion[];
-  untags: { tag: string; digest: string; bytes: Buffer; mediaType: string }[];
-  /** kept manifests that are not roots (children, attachments), counted by why */
-  keptReachable: number;
-  reclaimableBytes: number;
-  notes: string[];
-}
+export type { Decision, PlannedDeletion, Referenced, RepositoryPlan, RetentionPolicy, RootDecision } from './model.js';
 
 export interface PlanOptions {
   policy: RetentionPolicy;
@@ -185,7 +137,9 @@ export async function planRepository(
   const { policy, referenced, now } = options;
   const name = `${repo.registry}/${repo.repository}`;
   const log = options.logger;
-  const inventory: Inventory = await provider.inventory(repo);
+  const inventory: Inventory = await provider.inventory(repo).catch((err: unknown) => {
+    throw err instanceof IncompleteListingError ? err.consequence('no plan was made and nothing was deleted') : err;
+  });
   const client = new CachingGraphClient(provider.registry, inventory.tags);
   const limit = limiter(options.concurrency ?? 8);
   const notes: string[] = [];
@@ -398,9 +352,12 @@ export async function planRepository(
       digest,
       tags: [...inventory.tags].filter(([, d]) => d === digest).map(([t]) => t),
       decision: keep ? 'keep' : 'delete',
+      // keep-tags and delete-tags judge the names people give images; a digest-named tag is the
+      // registry's bookkeeping for an attachment, which follows the image it names (else `*` or
+      // `!pr-*` would keep the signatures of every deleted image forever). Orphans go by untagged.
       reason: keep
         ? `attached to ${subject.slice(0, 19)}…, which is gone; kept because untagged is keep`
-        : `attached to ${subject.slice(0, 19)}…, which is no longer in the repository`,
+        : `attached to ${subject.slice(0, 19)}…, which is no longer in the repository (attachment tags follow the image they name, not keep-tags; untagged: keep keeps orphans)`,
       untag: [],
       stuck: [],
     });
@@ -469,6 +426,8 @@ export async function planRepository(
     repository: name,
     provider: provider.kind,
     tagCount: inventory.tags.size,
+    tags: inventory.tags,
+    edges: union.edges,
     manifestCount: [...union.nodes.values()].filter((n) => n.kind !== 'blob').length,
     roots,
     deletions,

@@ -2,43 +2,34 @@
 // Packages (ghcr.io answers registry DELETE with 405; each manifest is a package version), and
 // Docker Hub (tags deleted through the Hub API). The image graph is always read through the
 // registry itself; only listing and deleting differ.
-import type { RegistryClient, RepositoryRef } from '#shared/oci/client.js';
+import type { RepositoryRef } from '#shared/oci/client.js';
 import { limiter } from '#shared/oci/graph.js';
 import { OperationError } from '#shared/errors.js';
 import { GitHubApiError, type GitHubClient } from '#shared/github/client.js';
 import type { DockerHubApi } from './dockerhub.js';
-import type { PlannedDeletion } from './plan.js';
+import type { DeleteOutcome, Inventory, PlannedDeletion, Provider, RegistryAccess } from './model.js';
 
-export type ProviderKind = 'oci' | 'ghcr' | 'dockerhub';
+export type { DeleteOutcome, Inventory, Provider, ProviderKind, RegistryAccess } from './model.js';
 
-export interface Inventory {
-  /** tag -> digest, every tag of the repository */
-  tags: Map<string, string>;
-  /** when each tag was last pushed (epoch ms), where the provider says (Docker Hub) */
-  tagPushed?: Map<string, number>;
-  /** every manifest the provider lists, tagged or not (GHCR package versions) */
-  versions?: Map<string, { id: number; created?: number }>;
+/** A listing that stayed incomplete when asked twice: what was listed cannot be trusted. */
+export class IncompleteListingError extends OperationError {
+  constructor(operation: string, detail: string, options?: { cause?: unknown }) {
+    super(operation, detail, options);
+    this.name = 'IncompleteListingError';
+  }
+
+  /** The same error, saying what was (not) done because of it. */
+  consequence(text: string): IncompleteListingError {
+    const detail = this.message.slice(this.operation.length + 2);
+    return new IncompleteListingError(this.operation, `${detail}, so ${text}`, { cause: this.cause });
+  }
 }
 
-export type RegistryAccess = Pick<
-  RegistryClient,
-  'getManifest' | 'headManifest' | 'listTags' | 'referrersApi' | 'getBlobBytes' | 'deleteManifest' | 'deleteTag'
->;
-
-export type DeleteOutcome = { result: 'deleted' | 'already-gone' } | { result: 'skipped'; why: string };
-
-export interface Provider {
-  readonly kind: ProviderKind;
-  /** reads manifests and configs for the graph */
-  readonly registry: RegistryAccess;
-  /** whether one tag can be removed while its digest stays */
-  readonly canUntag: boolean;
-  /** why a tag cannot be removed alone, when canUntag is false */
-  readonly untagLimitation: string;
-  inventory(repo: RepositoryRef): Promise<Inventory>;
-  /** false with a reason when the registry refused to remove only the tag */
-  untag(repo: RepositoryRef, tag: string): Promise<{ removed: true } | { removed: false; why: string }>;
-  deleteManifest(repo: RepositoryRef, deletion: PlannedDeletion): Promise<DeleteOutcome>;
+function incomplete(err: unknown, when: string): IncompleteListingError {
+  const operation = err instanceof OperationError ? err.operation : 'Listing tags';
+  const message = err instanceof Error ? err.message : String(err);
+  const detail = message.startsWith(`${operation}: `) ? message.slice(operation.length + 2) : message;
+  return new IncompleteListingError(operation, `${detail} (${when})`, { cause: err });
 }
 
 function statusOf(err: unknown): number | undefined {
@@ -56,18 +47,47 @@ export class OciProvider implements Provider {
     private readonly concurrency = 16,
   ) {}
 
+  /**
+   * Every listed tag resolved by HEAD. A listing is data, never trusted complete: a tag that is
+   * listed but answers 404, or a tag list whose later page answers 404, is asked once more (a
+   * tag deleted meanwhile is no longer listed then); if it persists, no plan is made, since a
+   * tag left out could be the kept tag of a digest that another tag would delete.
+   */
   async inventory(repo: RepositoryRef): Promise<Inventory> {
-    const tags = await this.registry.listTags(repo);
     const limit = limiter(this.concurrency);
     const map = new Map<string, string>();
-    await Promise.all(
-      tags.map((tag) =>
-        limit(async () => {
-          const desc = await this.registry.headManifest(repo, tag);
-          if (desc) map.set(tag, desc.digest); // a tag deleted since the listing is simply gone
-        }),
-      ),
-    );
+    for (let attempt = 1; ; attempt++) {
+      let tags: string[];
+      try {
+        tags = await this.registry.listTags(repo);
+      } catch (err) {
+        if (statusOf(err) !== 404) throw err;
+        if (attempt === 1) continue;
+        throw incomplete(err, 'also when listed again');
+      }
+      const listed = new Set(tags);
+      for (const tag of [...map.keys()]) if (!listed.has(tag)) map.delete(tag);
+      const missing: string[] = [];
+      await Promise.all(
+        tags
+          .filter((tag) => !map.has(tag))
+          .map((tag) =>
+            limit(async () => {
+              const desc = await this.registry.headManifest(repo, tag);
+              if (desc) map.set(tag, desc.digest);
+              else missing.push(tag);
+            }),
+          ),
+      );
+      if (missing.length === 0) break;
+      if (attempt >= 2) {
+        const [first] = missing.sort();
+        throw new IncompleteListingError(
+          `Listing the tags of ${repo.registry}/${repo.repository}`,
+          `tag '${first}' is listed but its manifest answers 404${missing.length > 1 ? ` (and ${missing.length - 1} more)` : ''}, also after listing the tags again: the registry's answers are incomplete`,
+        );
+      }
+    }
     return { tags: new Map([...map].sort(([a], [b]) => a.localeCompare(b))) };
   }
 
@@ -215,6 +235,7 @@ export class DockerHubProvider implements Provider {
   async inventory(repo: RepositoryRef): Promise<Inventory> {
     const tags = new Map<string, string>();
     const tagPushed = new Map<string, number>();
+    this.tagsOf.clear();
     for (const t of await this.hub.listTags(repo.repository)) {
       if (!t.digest) continue;
       tags.set(t.name, t.digest);

@@ -1,8 +1,8 @@
 // The job summary of a cleanup: counts, the decisions with their reasons (collapsed when long),
 // bytes reclaimable, and what registries do with the space afterwards.
-import { addDetails, addHeading, addTable, addText, cell } from '#shared/action/summary.js';
+import { addDetails, addHeading, addList, addParagraph, addTable, table } from '#shared/action/summary.js';
 import { formatSize } from '#shared/parse.js';
-import type { RepositoryPlan } from './plan.js';
+import type { RepositoryPlan } from './model.js';
 import type { SweepResult } from './sweep.js';
 
 export interface ReportOptions {
@@ -58,13 +58,15 @@ export async function writeReport(
   const verb = o.refused ? 'refused' : o.dryRun ? 'dry run' : 'done';
   addHeading(`Retention cleanup (${verb})`, 2);
   if (o.refused) {
-    addText(
-      `**Nothing was deleted:** the plan exceeds max-deletions (${o.maxDeletions}). Review it, then raise max-deletions or narrow the policy.`,
-    );
+    addParagraph([
+      { strong: 'Nothing was deleted:' },
+      ` the plan exceeds max-deletions (${o.maxDeletions}). Review it, then raise max-deletions or narrow the policy.`,
+    ]);
   } else if (o.dryRun && o.overLimit) {
-    addText(
-      `**Over max-deletions (${o.maxDeletions}):** a run that is not a dry run would refuse this plan and delete nothing. Raise max-deletions or narrow the policy before running it for real.`,
-    );
+    addParagraph([
+      { strong: `Over max-deletions (${o.maxDeletions}):` },
+      ' a run that is not a dry run would refuse this plan and delete nothing. Raise max-deletions or narrow the policy before running it for real.',
+    ]);
   }
   addTable(
     ['repository', 'tags', 'manifests', 'kept roots', 'to delete', 'tags to remove', 'reclaimable'],
@@ -80,31 +82,33 @@ export async function writeReport(
   );
   for (const [i, plan] of plans.entries()) {
     const rows = decisionRows(plan, results[i]);
-    const table = [
-      '| tags | digest | decision | reason |',
-      '|---|---|---|---|',
-      ...rows.map((r) => `| ${r.map((c) => cell(c)).join(' | ')} |`),
-    ].join('\n');
-    if (rows.length > 20) addDetails(`${plan.repository}: ${rows.length} decisions`, table);
+    const decisions = table(['tags', 'digest', 'decision', 'reason'], rows);
+    if (rows.length > 20) addDetails(`${plan.repository}: ${rows.length} decisions`, decisions);
     else {
       addHeading(plan.repository, 3);
-      addText(table);
+      addTable(['tags', 'digest', 'decision', 'reason'], rows);
     }
     const result = results[i];
     if (result) {
       const gone = result.deleted.filter((d) => d.outcome === 'already-gone').length;
-      addText(
+      addParagraph(
         `Deleted ${result.deleted.length - gone} manifest(s)${gone ? ` (${gone} already gone)` : ''}, removed ${result.untagged.length} tag(s).`,
       );
-      for (const s of result.stuck) addText(`- tag \`${s.tag}\` stays on ${short(s.digest)}: ${s.why}`);
-      for (const s of result.skipped) addText(`- ${short(s.digest)} not deleted: ${s.why}`);
+      addList([
+        ...result.stuck.map((s) => ['tag ', { code: s.tag }, ` stays on ${short(s.digest)}: ${s.why}`]),
+        ...result.skipped.map((s) => `${short(s.digest)} not deleted: ${s.why}`),
+      ]);
     }
-    for (const n of plan.notes) addText(`- ${n}`);
+    addList(plan.notes);
   }
   if (plans.some((p) => p.provider === 'oci')) {
-    addText(
-      'Generic registries free space only when their garbage collection runs. Run it without `--delete-untagged` (`-m`): on distribution 2.8 that flag deletes the platform manifests of multi-arch images.',
-    );
+    addParagraph([
+      'Generic registries free space only when their garbage collection runs. Run it without ',
+      { code: '--delete-untagged' },
+      ' (',
+      { code: '-m' },
+      '): on distribution 2.8 that flag deletes the platform manifests of multi-arch images.',
+    ]);
   }
-  if (o.uploadNote) addText(o.uploadNote);
+  if (o.uploadNote) addParagraph(o.uploadNote);
 }

@@ -14,6 +14,8 @@ export interface AnnotationPlace {
   line?: number;
   endLine?: number;
   col?: number;
+  /** the last column of the span (with `col`), as the runner's `endColumn` property */
+  endColumn?: number;
   title?: string;
 }
 
@@ -32,6 +34,7 @@ export function annotate(level: 'error' | 'warning' | 'notice', message: string,
     line: place.line,
     endLine: place.endLine,
     col: place.col,
+    endColumn: place.endColumn,
   };
   issueCommand(level, properties, message);
 }

@@ -127,8 +127,8 @@ export class DockerCli {
    * knows to be there are only checked, blobs in another repository of the registry are
    * mounted), then puts the manifest under the tag. Fails with docker's last meaningful line.
    */
-  async push(ref: string): Promise<DockerPushResult> {
-    const r = await this.run(['push', ref], { allowFailure: true, description: 'docker push' });
+  async push(ref: string, options: Pick<CommandOptions, 'onLine'> = {}): Promise<DockerPushResult> {
+    const r = await this.run(['push', ref], { allowFailure: true, description: 'docker push', onLine: options.onLine });
     if (r.code !== 0) {
       const line = lastMeaningfulLine(r.stderr) || lastMeaningfulLine(r.stdout);
       throw new OperationError(`pushing ${ref} with docker`, line || `exit code ${r.code}`);

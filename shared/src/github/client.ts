@@ -1,7 +1,11 @@
 // The one seam to the GitHub REST API: JSON requests with the token, `Link` pagination, the
 // primary (`x-ratelimit-*`) and secondary (`Retry-After`, "secondary rate limit") rate limits,
 // and retries of transient failures. Base URL from GITHUB_API_URL so GHES and tests work alike.
+// GraphQL goes through the same transport (`graphql()`), at `/graphql` on github.com and
+// `/api/graphql` on GHES (whose REST root is `/api/v3`).
+// Requests go through the shared transport, so HTTPS_PROXY / NO_PROXY apply as for registries.
 import { OperationError } from '../errors.js';
+import { createFetch, type HttpFetch } from '../http/fetch.js';
 
 export interface GitHubClientOptions {
   /** API root; default GITHUB_API_URL or https://api.github.com */
@@ -18,6 +22,10 @@ export interface GitHubClientOptions {
   sleep?: (ms: number) => Promise<void>;
   now?: () => number;
   logger?: { debug(message: string): void; warning?(message: string): void };
+  /** where the proxy variables are read (default process.env) */
+  env?: NodeJS.ProcessEnv;
+  /** how requests are sent (default: the shared transport, proxies honoured) */
+  fetch?: HttpFetch;
 }
 
 export interface GitHubResponse<T> {
@@ -76,6 +84,7 @@ export class GitHubClient {
   private readonly now: () => number;
   private readonly userAgent: string;
   private readonly logger: GitHubClientOptions['logger'];
+  private readonly send: HttpFetch;
   private requests = 0;
   /** epoch ms until which the primary limit is exhausted, learnt from the last answer */
   private exhaustedUntil = 0;
@@ -90,6 +99,7 @@ export class GitHubClient {
     this.now = options.now ?? Date.now;
     this.userAgent = options.userAgent ?? 'container-image-actions';
     this.logger = options.logger;
+    this.send = options.fetch ?? createFetch(options.env ? { env: options.env } : undefined);
   }
 
   requestCount(): number {
@@ -111,7 +121,7 @@ export class GitHubClient {
       let res: Response;
       try {
         this.requests++;
-        res = await fetch(url, {
+        res = await this.send(url, {
           method,
           redirect: 'follow',
           headers: {
@@ -159,6 +169,35 @@ export class GitHubClient {
       }
       throw new GitHubApiError(operation, res.status, message, docs);
     }
+  }
+
+  /** The GraphQL endpoint that goes with the REST root (GHES: `/api/v3` -> `/api/graphql`). */
+  graphqlUrl(): string {
+    return /\/api\/v3$/.test(this.baseUrl) ? this.baseUrl.replace(/\/v3$/, '/graphql') : `${this.baseUrl}/graphql`;
+  }
+
+  /**
+   * One GraphQL query or mutation. GitHub answers errors with HTTP 200 and an `errors` list:
+   * those become a GitHubApiError naming the operation and GitHub's first message.
+   */
+  async graphql<T>(operation: string, query: string, variables: Record<string, unknown> = {}): Promise<T> {
+    const res = await this.request<{ data?: T; errors?: { message?: string; type?: string }[] }>(
+      'POST',
+      this.graphqlUrl(),
+      { body: { query, variables } },
+    );
+    const errors = res.data?.errors;
+    if (Array.isArray(errors) && errors.length > 0) {
+      const first = errors[0];
+      throw new GitHubApiError(
+        `GitHub GraphQL ${operation}`,
+        res.status,
+        `${first?.type ? `${first.type}: ` : ''}${first?.message ?? 'unknown error'}`,
+      );
+    }
+    if (res.data?.data === undefined)
+      throw new OperationError(`GitHub GraphQL ${operation}`, 'the answer holds no data');
+    return res.data.data;
   }
 
   /** Every item of a paginated list, following `Link: rel="next"` (relative links resolved). */

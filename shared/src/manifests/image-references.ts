@@ -3,7 +3,7 @@
 // `registry`), Compose `services.*.image`, and Argo CD `kustomize.images` strings. Values are read
 // as written (a Helm tag `6.10` stays `6.10`, not the number 6.1). Retention uses it to keep what
 // is deployed; gitops-update uses the same positions to edit files.
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import {
   type Alias,
@@ -82,13 +82,22 @@ export function findImageReferences(content: string, file = '<input>'): ScanResu
 
   for (const doc of docs) {
     if (doc.errors.length > 0) continue;
+    // An alias is walked only the first time its node is reached: a node's references are at its
+    // own lines, so walking it again adds nothing, and ten lines of aliases of aliases would
+    // otherwise expand into billions of visits (the bound maxAliasCount puts on toJS).
+    const expanded = new Set<unknown>();
     // biome-ignore lint/suspicious/noExplicitAny: yaml AST nodes of any kind
     const walk = (node: any, path: (string | number)[], depth: number): void => {
       if (depth > 100) return;
       if (isAlias(node)) {
-        walk((node as Alias).resolve(doc), path, depth + 1);
+        const target = (node as Alias).resolve(doc);
+        if (target === undefined || expanded.has(target)) return;
+        expanded.add(target);
+        walk(target, path, depth + 1);
         return;
       }
+      if (expanded.has(node) && path.length > 0) return;
+      if (isMap(node) || isSeq(node)) expanded.add(node);
       if (isMap(node)) {
         const map = node as YAMLMap;
         const helm = helmImage(map, doc);
@@ -114,8 +123,8 @@ export function findImageReferences(content: string, file = '<input>'): ScanResu
               }
             });
           }
-          if (key !== '<<') walk(value, [...path, key], depth + 1);
-          else walk(value, path, depth + 1);
+          if (key !== '<<') walk(pair.value, [...path, key], depth + 1);
+          else walk(pair.value, path, depth + 1);
         }
         return;
       }
@@ -279,25 +288,47 @@ export function globToRegExp(glob: string, input = 'glob'): RegExp {
 }
 
 const SKIP_DIRS = new Set(['.git', 'node_modules']);
+const MAX_DIRECTORIES = 50_000;
 
 /** Files under `cwd` matching any pattern (`!pattern` excludes), relative paths with `/`, sorted. */
 export async function expandFileGlobs(patterns: readonly string[], cwd: string, input = 'glob'): Promise<string[]> {
   const include = patterns.filter((p) => !p.startsWith('!')).map((p) => globToRegExp(p, input));
   const exclude = patterns.filter((p) => p.startsWith('!')).map((p) => globToRegExp(p.slice(1), input));
   const found: string[] = [];
-  const walk = async (dir: string): Promise<void> => {
+  let directories = 0;
+  // `ancestors`: the real paths of the directories above, so that a symlink to one of them ends
+  // the descent; a directory linked twice side by side is read twice, under both names.
+  const walk = async (dir: string, ancestors: ReadonlySet<string>): Promise<void> => {
     const entries = await readdir(dir, { withFileTypes: true });
     for (const e of entries) {
       const full = join(dir, e.name);
-      if (e.isDirectory()) {
-        if (!SKIP_DIRS.has(e.name)) await walk(full);
-      } else if (e.isFile()) {
+      let isDirectory = e.isDirectory();
+      let isFile = e.isFile();
+      if (e.isSymbolicLink()) {
+        // a deployment file or folder kept elsewhere in the repository and linked in
+        const target = await stat(full).catch(() => undefined);
+        if (!target) continue; // dangling
+        isDirectory = target.isDirectory();
+        isFile = target.isFile();
+      }
+      if (isDirectory) {
+        if (SKIP_DIRS.has(e.name)) continue;
+        const real = await realpath(full);
+        if (ancestors.has(real)) continue; // a link back up the tree
+        if (++directories > MAX_DIRECTORIES) {
+          throw new ConfigurationError(
+            `reaches more than ${MAX_DIRECTORIES} directories under ${cwd} (symlinks that fan out?); narrow the globs`,
+            input,
+          );
+        }
+        await walk(full, new Set([...ancestors, real]));
+      } else if (isFile) {
         const rel = relative(cwd, full).split(sep).join('/');
         if (include.some((re) => re.test(rel)) && !exclude.some((re) => re.test(rel))) found.push(rel);
       }
     }
   };
-  await walk(cwd);
+  await walk(cwd, new Set([await realpath(cwd)]));
   return found.sort();
 }
 

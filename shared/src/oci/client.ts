@@ -503,6 +503,15 @@ export class RegistryClient {
           if (res.status === 404) {
             const text = await readText(res, 64 * 1024);
             const code = parseOciError(text).code;
+            // A repository the registry does not know has no tags; a page after the first that is
+            // missing means the listing is incomplete, never that the remaining tags are gone.
+            if (seen.size > 1) {
+              throw new RegistryError(
+                operation,
+                `page ${seen.size} of the tag list answered 404${code ? ` (${code})` : ''}: the listing is incomplete`,
+                { status: 404, ...(code ? { code } : {}) },
+              );
+            }
             if (code === 'NAME_UNKNOWN' || code === undefined) return null;
             throw await this.responseError(operation, res, repo, 'pull', 'repository', text);
           }

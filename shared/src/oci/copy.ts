@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { ConfigurationError, OperationError } from '../errors.js';
 import type { BlobTransfer, Descriptor, Platform, RegistryClient, RepositoryRef } from './client.js';
+import { type CosignTagOutcome, writeCosignTag } from './cosign-tags.js';
 import { type GraphNode, type ImageGraph, limiter, walkGraph } from './graph.js';
 import type { Reference } from './reference.js';
 import { type ReferrerSelection, referrerDescriptor, subjectOf, updateReferrersIndex } from './referrers.js';
@@ -29,6 +30,12 @@ export interface CopyOptions {
   concurrency?: number;
   /** a graph of the source already walked with the same referrer selection */
   graph?: ImageGraph;
+  /**
+   * Blob transfers shared by several copies to the same target (a mirror of many tags whose
+   * images share base layers): a blob another copy is already sending is awaited, not sent
+   * twice. Keyed by `registry/repository@digest`; pass the same Map to every copy.
+   */
+  blobTransfers?: Map<string, Promise<BlobTransfer>>;
   logger?: { debug(msg: string): void; info?(msg: string): void };
 }
 
@@ -65,6 +72,11 @@ export interface CopyResult {
   tags: string[];
   /** the platforms left out of a filtered index */
   droppedPlatforms: string[];
+  /**
+   * cosign tags at the target: created, unchanged, merged with the target's own signatures, or
+   * kept (the target's different tag left alone, with the reason)
+   */
+  cosignTags: CosignTagOutcome[];
 }
 
 /** 'linux/arm64/v8' -> { os, architecture, variant } */
@@ -164,6 +176,7 @@ export async function copyImage(
     manifests: [],
     tags: [],
     droppedPlatforms: [],
+    cosignTags: [],
   };
 
   const put = async (reference: string, bytes: Buffer, mediaType: string, expected: string) => {
@@ -212,29 +225,33 @@ export async function copyImage(
     await copyBlobs(client, graph, included, srcRepo, dstRepo, mode, options, result, log);
 
     // Manifests by digest, dependencies first; referrers not processed by the target are
-    // collected per subject for its referrers tag index.
+    // collected per subject for its referrers tag index. A cosign artifact reached only through
+    // its tag is written under that tag afterwards (it may be merged there), not by digest.
     const limit = limiter(options.concurrency ?? 6);
     const fallback = new Map<string, Descriptor[]>();
+    const tagOnly = cosignTagOnly(graph, included);
     for (const wave of graph.pushWaves(included)) {
       await Promise.all(
-        wave.map((node) =>
-          limit(async () => {
-            const r = await put(node.digest, node.bytes!, node.mediaType, node.digest);
-            const subject = subjectOf(node.json);
-            if (subject && !r.subjectProcessed) {
-              const list = fallback.get(subject.digest) ?? [];
-              list.push(
-                referrerDescriptor({
-                  digest: node.digest,
-                  mediaType: node.mediaType,
-                  bytes: node.bytes!,
-                  json: node.json,
-                }),
-              );
-              fallback.set(subject.digest, list);
-            }
-          }),
-        ),
+        wave
+          .filter((node) => !tagOnly.has(node.digest))
+          .map((node) =>
+            limit(async () => {
+              const r = await put(node.digest, node.bytes!, node.mediaType, node.digest);
+              const subject = subjectOf(node.json);
+              if (subject && !r.subjectProcessed) {
+                const list = fallback.get(subject.digest) ?? [];
+                list.push(
+                  referrerDescriptor({
+                    digest: node.digest,
+                    mediaType: node.mediaType,
+                    bytes: node.bytes!,
+                    json: node.json,
+                  }),
+                );
+                fallback.set(subject.digest, list);
+              }
+            }),
+          ),
       );
     }
     if (newRoot) await put(newRoot.digest, newRoot.bytes, root.mediaType, newRoot.digest);
@@ -248,8 +265,18 @@ export async function copyImage(
     for (const e of graph.edges) {
       if (e.kind !== 'cosign-tag' || !e.tag || !included.has(e.from) || !included.has(e.to)) continue;
       const node = graph.node(e.to)!;
-      await put(e.tag, node.bytes!, node.mediaType, node.digest);
-      result.tags.push(e.tag);
+      const outcome = await writeCosignTag(client, dstRepo, e.tag, e.cosignKind ?? 'sig', {
+        digest: node.digest,
+        mediaType: node.mediaType,
+        bytes: node.bytes!,
+        json: node.json,
+      });
+      result.cosignTags.push(outcome);
+      if (outcome.action === 'created' || outcome.action === 'merged') {
+        result.manifests.push({ digest: outcome.digest, mediaType: node.mediaType, reference: e.tag });
+        result.tags.push(e.tag);
+      }
+      log(`cosign tag ${e.tag}: ${outcome.action}${outcome.detail ? ` (${outcome.detail})` : ''}`);
     }
   } else if (newRoot && newRoot.digest !== root.digest) {
     await put(newRoot.digest, newRoot.bytes, root.mediaType, newRoot.digest);
@@ -260,6 +287,27 @@ export async function copyImage(
     result.tags.push(tag);
   }
   return result;
+}
+
+/**
+ * Cosign artifacts that nothing but their tag leads to and that have nothing attached
+ * themselves: they need no copy by digest.
+ */
+function cosignTagOnly(graph: ImageGraph, included: ReadonlySet<string>): Set<string> {
+  const incoming = new Map<string, Set<string>>();
+  const hasOwn = new Set<string>();
+  for (const e of graph.edges) {
+    if (!included.has(e.from) || !included.has(e.to)) continue;
+    const kinds = incoming.get(e.to) ?? new Set<string>();
+    kinds.add(e.kind);
+    incoming.set(e.to, kinds);
+    if (e.kind === 'referrer' || e.kind === 'cosign-tag' || e.kind === 'referrers-index') hasOwn.add(e.from);
+  }
+  const out = new Set<string>();
+  for (const [digest, kinds] of incoming) {
+    if (kinds.size === 1 && kinds.has('cosign-tag') && !hasOwn.has(digest)) out.add(digest);
+  }
+  return out;
 }
 
 async function reduceRoot(
@@ -318,12 +366,31 @@ async function copyBlobs(
   const blobs = graph.blobs().filter((b) => included.has(b.digest) && !b.foreign);
   // Largest first, so the long transfers start early and the small ones fill the gaps.
   blobs.sort((a, b) => b.size - a.size);
+  const send = async (blob: GraphNode): Promise<BlobTransfer> => {
+    if (mode === 'same-registry' && (await client.mountBlob(to, blob.digest, from))) return 'mounted';
+    return client.pushBlob(to, { digest: blob.digest, size: blob.size }, () => client.getBlob(from, blob.digest));
+  };
+  const shared = options.blobTransfers;
   const one = async (blob: GraphNode): Promise<void> => {
-    let transfer: BlobTransfer | undefined;
-    if (mode === 'same-registry' && (await client.mountBlob(to, blob.digest, from))) transfer = 'mounted';
-    transfer ??= await client.pushBlob(to, { digest: blob.digest, size: blob.size }, () =>
-      client.getBlob(from, blob.digest),
-    );
+    let transfer: BlobTransfer;
+    const key = `${to.registry}/${to.repository}@${blob.digest}`;
+    const running = shared?.get(key);
+    if (running) {
+      // Sent (or being sent) by another copy of this run: there once that one is done; if
+      // that one failed, this copy tries on its own.
+      transfer = await running.then(
+        (): BlobTransfer => 'existed',
+        () => send(blob),
+      );
+    } else {
+      const p = send(blob);
+      if (shared) {
+        shared.set(key, p);
+        // A failed transfer is not remembered: the next copy that needs the blob tries again.
+        p.catch(() => shared.delete(key));
+      }
+      transfer = await p;
+    }
     result.blobs.push({ digest: blob.digest, size: blob.size, mediaType: blob.mediaType, transfer });
     if (transfer === 'uploaded') result.bytesUploaded += blob.size;
     else if (transfer === 'mounted') result.bytesMounted += blob.size;

@@ -130,24 +130,34 @@ export class ImageGraph {
    * Manifests in an order that pushes every manifest after what it needs: child manifests before
    * their index, and an attached artifact after the manifest it is attached to. Each inner array
    * holds manifests that can be pushed together. `only` limits the result to those digests.
+   * Attachments can form cycles through tags (two manifests tagged as each other's signature);
+   * such an order is only a preference, so a cycle of attachments is pushed as one wave. Child
+   * edges cannot form a cycle (an index would have to contain its own digest).
    */
   pushWaves(only?: ReadonlySet<string>): GraphNode[][] {
     const manifests = this.manifests().filter((n) => !only || only.has(n.digest));
     const included = new Set(manifests.map((n) => n.digest));
-    const deps = new Map<string, Set<string>>();
-    for (const n of manifests) deps.set(n.digest, new Set());
+    const hard = new Map<string, Set<string>>();
+    const soft = new Map<string, Set<string>>();
+    for (const n of manifests) {
+      hard.set(n.digest, new Set());
+      soft.set(n.digest, new Set());
+    }
     for (const e of this.edges) {
-      if (!included.has(e.from) || !included.has(e.to)) continue;
-      if (e.kind === 'child') deps.get(e.from)!.add(e.to);
+      if (!included.has(e.from) || !included.has(e.to) || e.from === e.to) continue;
+      if (e.kind === 'child') hard.get(e.from)!.add(e.to);
       else if (e.kind === 'referrer' || e.kind === 'cosign-tag' || e.kind === 'referrers-index')
-        deps.get(e.to)!.add(e.from);
+        soft.get(e.to)!.add(e.from);
     }
     const waves: GraphNode[][] = [];
     const done = new Set<string>();
+    const met = (deps: Set<string>) => [...deps].every((d) => done.has(d));
     let left = manifests;
     while (left.length > 0) {
-      const ready = left.filter((n) => [...deps.get(n.digest)!].every((d) => done.has(d)));
-      if (ready.length === 0) throw new Error(`manifest graph of ${this.root} has a cycle`);
+      let ready = left.filter((n) => met(hard.get(n.digest)!) && met(soft.get(n.digest)!));
+      if (ready.length === 0) ready = left.filter((n) => met(hard.get(n.digest)!));
+      if (ready.length === 0)
+        throw new OperationError(`ordering the manifests of ${this.root}`, 'the index children form a cycle');
       for (const n of ready) done.add(n.digest);
       waves.push(ready.sort((a, b) => a.digest.localeCompare(b.digest)));
       left = left.filter((n) => !done.has(n.digest));
@@ -195,7 +205,7 @@ export interface WalkOptions {
   tags?: readonly string[];
   /** false when the registry is known to lack the referrers API (skips one 404 per manifest) */
   referrersApi?: boolean;
-  logger?: { debug(msg: string): void };
+  logger?: { debug(msg: string): void; warning?(msg: string): void };
 }
 
 /**
@@ -229,7 +239,30 @@ export async function walkGraph(
     return tagsPromise;
   };
 
-  const visiting = new Map<string, Promise<void>>();
+  const warn = options.logger?.warning?.bind(options.logger) ?? log;
+  const where = (digest: string) => `${repo.registry}/${repo.repository}@${digest}`;
+
+  // Every manifest is expanded by one task; no task waits for another node's task, so an
+  // attachment that leads back to a manifest still being expanded (a cycle made with tags) only
+  // adds an edge. The walk is over when no task is left; the first failure ends it.
+  const visiting = new Set<string>();
+  let pending = 0;
+  const failure: { error?: unknown; failed: boolean } = { failed: false };
+  let finish: () => void = () => {};
+  const finished = new Promise<void>((resolve) => {
+    finish = resolve;
+  });
+  const spawn = (task: () => Promise<void>): void => {
+    pending++;
+    task()
+      .catch((error: unknown) => {
+        if (!failure.failed) Object.assign(failure, { failed: true, error });
+        finish();
+      })
+      .finally(() => {
+        if (--pending === 0) finish();
+      });
+  };
 
   const addManifestNode = (m: ManifestResult, desc: Partial<Descriptor> | undefined, role: NodeRole): GraphNode => {
     const node: GraphNode = {
@@ -252,14 +285,13 @@ export async function walkGraph(
   };
 
   // Children, config and layers of a fetched manifest, then what is attached to it.
-  const expand = async (node: GraphNode): Promise<void> => {
+  const expand = (node: GraphNode): void => {
     const json = node.json ?? {};
-    const work: Promise<void>[] = [];
     if (node.kind === 'index') {
       if (!Array.isArray(json.manifests)) throw new OperationError(what, `index ${node.digest} has no manifests list`);
       for (const child of json.manifests as Descriptor[]) {
         graph.addEdge({ from: node.digest, to: child.digest, kind: 'child' });
-        work.push(visit(child.digest, child, node.role === 'image' ? 'image' : node.role));
+        visit(child.digest, child, node.role === 'image' ? 'image' : node.role);
       }
     } else {
       if (json.schemaVersion === 1 || (!json.config && !isImageManifestMediaType(node.mediaType) && !json.layers)) {
@@ -268,8 +300,7 @@ export async function walkGraph(
       if (json.config) addBlob(node, json.config as Descriptor, 'config');
       for (const layer of (json.layers ?? []) as Descriptor[]) addBlob(node, layer, 'layer');
     }
-    if (selection !== 'none') work.push(attachments(node));
-    await Promise.all(work);
+    if (selection !== 'none') spawn(() => attachments(node));
   };
 
   const addBlob = (parent: GraphNode, desc: Descriptor & { urls?: string[] }, kind: 'config' | 'layer') => {
@@ -296,58 +327,67 @@ export async function walkGraph(
     if (apiKnown === undefined && !apiProbe) apiProbe = run;
     const listing = await run;
     if (apiKnown === undefined) apiKnown = listing.api;
-    const work: Promise<void>[] = [];
     if (listing.fallbackIndex) {
       const fi = listing.fallbackIndex;
       const tag = referrersTag(node.digest);
-      addManifestNode(fi, undefined, 'referrers-index');
-      graph.addEdge({ from: node.digest, to: fi.digest, kind: 'referrers-index', tag });
-      graph.addTag(tag, fi.digest);
+      if (fi.digest === node.digest) {
+        warn(`${where(node.digest)} is tagged as its own attachment (${tag}); that tag is ignored`);
+      } else {
+        addManifestNode(fi, undefined, 'referrers-index');
+        graph.addEdge({ from: node.digest, to: fi.digest, kind: 'referrers-index', tag });
+        graph.addTag(tag, fi.digest);
+      }
     }
     for (const desc of listing.descriptors) {
       if (!selectsReferrer(selection, desc)) continue;
+      if (desc.digest === node.digest) {
+        warn(
+          `${where(node.digest)} is listed as its own referrer (in ${referrersTag(node.digest)}); that entry is ignored`,
+        );
+        continue;
+      }
       graph.addEdge({ from: node.digest, to: desc.digest, kind: 'referrer' });
-      work.push(visit(desc.digest, desc, 'referrer', node.digest));
+      visit(desc.digest, desc, 'referrer', node.digest);
     }
     for (const { tag, kind } of cosignTagsOf(node.digest, tags)) {
       if (selection === 'signatures' && !isSignatureLike(kind)) continue;
-      work.push(visitTag(node.digest, tag, kind));
+      spawn(() => visitTag(node.digest, tag, kind));
     }
-    await Promise.all(work);
   };
 
-  const visit = (digest: string, desc: Partial<Descriptor> | undefined, role: NodeRole, subject?: string) => {
-    let p = visiting.get(digest);
-    if (!p) {
-      p = (async () => {
-        const m = digest === rootManifest.digest ? rootManifest : await limit(() => client.getManifest(repo, digest));
-        if (m.digest !== digest) throw new OperationError(what, `manifest ${digest} came back as ${m.digest}`);
-        const node = addManifestNode(m, desc, role);
-        if (subject && !node.subject) node.subject = subject;
-        log(`graph: ${node.kind} ${digest} (${role})`);
-        await expand(node);
-      })();
-      visiting.set(digest, p);
-    }
-    return p;
+  const visit = (digest: string, desc: Partial<Descriptor> | undefined, role: NodeRole, subject?: string): void => {
+    if (visiting.has(digest)) return;
+    visiting.add(digest);
+    spawn(async () => {
+      const m = digest === rootManifest.digest ? rootManifest : await limit(() => client.getManifest(repo, digest));
+      if (m.digest !== digest) throw new OperationError(what, `manifest ${digest} came back as ${m.digest}`);
+      const node = addManifestNode(m, desc, role);
+      if (subject && !node.subject) node.subject = subject;
+      log(`graph: ${node.kind} ${digest} (${role})`);
+      expand(node);
+    });
   };
 
   const visitTag = async (subject: string, tag: string, kind: CosignTagKind) => {
     const m = await limit(() => client.getManifest(repo, tag));
+    if (m.digest === subject) {
+      warn(`${where(subject)} is tagged as its own attachment (${tag}); that tag is ignored`);
+      return;
+    }
     graph.addEdge({ from: subject, to: m.digest, kind: 'cosign-tag', tag, cosignKind: kind });
-    let p = visiting.get(m.digest);
-    if (!p) {
+    if (!visiting.has(m.digest)) {
+      visiting.add(m.digest);
       const node = addManifestNode(m, undefined, 'cosign');
       node.subject ??= subject;
       log(`graph: cosign ${kind} ${m.digest} for ${subject}`);
-      p = expand(node);
-      visiting.set(m.digest, p);
+      expand(node);
     }
     graph.addTag(tag, m.digest);
-    await p;
   };
 
-  await visit(rootManifest.digest, undefined, 'image');
+  visit(rootManifest.digest, undefined, 'image');
+  await finished;
+  if (failure.failed) throw failure.error;
   if (reference !== rootManifest.digest && !reference.includes(':')) graph.addTag(reference, rootManifest.digest);
   return graph;
 }

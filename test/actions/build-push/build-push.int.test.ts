@@ -14,6 +14,8 @@ import { buildTinyImage, type DockerEndpoint, docker, readRequests, type StackUs
 const stack = inject('stack');
 const SECRET = 'planted-Secret-4711-value';
 const SIMPLE = 'FROM scratch\nCOPY busybox /bin/busybox\nCMD ["/bin/busybox", "true"]\n';
+// a step that differs per platform, so that each platform has steps of its own in the log
+const PER_PLATFORM = ['FROM scratch', 'ARG TARGETARCH', 'COPY busybox /bin/busybox-$TARGETARCH', ''].join('\n');
 
 function workspace(dockerfile: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'bp-ws-'));
@@ -52,6 +54,27 @@ const registry = () => stack.anonymous.host;
 const buildxEnv = () => engines.env;
 const dockerEnv = () => ({ DOCKER_HOST: stack.docker?.host ?? '' });
 
+/** The log groups of a run with the lines shown in each (commands-stopped regions unwrapped). */
+function logGroups(stdout: string): Array<{ title: string; lines: string[] }> {
+  const groups: Array<{ title: string; lines: string[] }> = [];
+  let current: { title: string; lines: string[] } | undefined;
+  let token: string | undefined;
+  for (const line of stdout.split('\n')) {
+    if (token !== undefined) {
+      if (line === `::${token}::`) token = undefined;
+      else current?.lines.push(line);
+      continue;
+    }
+    if (line.startsWith('::stop-commands::')) token = line.slice('::stop-commands::'.length);
+    else if (line.startsWith('::group::')) {
+      current = { title: line.slice('::group::'.length), lines: [] };
+      groups.push(current);
+    } else if (line === '::endgroup::') current = undefined;
+    else current?.lines.push(line);
+  }
+  return groups;
+}
+
 describe('build-push bundle', () => {
   it.each([
     ['buildx', () => buildxEnv()],
@@ -75,6 +98,10 @@ describe('build-push bundle', () => {
       expect(r.outputs.platforms).toBe('linux/amd64');
       expect(JSON.parse(r.outputs.sizes)['linux/amd64']).toBeGreaterThan(500_000);
       expect(r.summary).toContain(r.outputs.digest);
+      // the builder's own lines were shown, in a group of the build
+      const build = logGroups(r.stdout).filter((g) => g.title === `Building the image with ${builder}`);
+      expect(build).toHaveLength(1);
+      expect(build[0]?.lines.some((l) => l.includes('COPY busybox /bin/busybox'))).toBe(true);
     },
     180_000,
   );
@@ -87,7 +114,7 @@ describe('build-push bundle', () => {
     async (builder, env) => {
       const repo = `${registry()}/bp/multi-${builder}`;
       const r = await runAction('build-push', {
-        workspace: workspace(SIMPLE),
+        workspace: workspace(PER_PLATFORM),
         inputs: { builder, tags: `${repo}:1.0`, platforms: 'linux/amd64,linux/arm64' },
         env: env(),
       });
@@ -97,6 +124,15 @@ describe('build-push bundle', () => {
         index.manifests.map((m: { platform: { architecture: string } }) => m.platform.architecture).sort(),
       ).toEqual(['amd64', 'arm64']);
       expect(digestOf(`${repo}:1.0`)).toBe(r.outputs.digest);
+      // each platform's steps are shown in groups of that platform, and only there
+      const groups = logGroups(r.stdout).filter((g) => g.title.startsWith('Building '));
+      for (const platform of ['linux/amd64', 'linux/arm64']) {
+        const own = groups.filter((g) => g.title === `Building ${platform} with ${builder}`);
+        expect(own.length).toBeGreaterThan(0);
+        expect(own.flatMap((g) => g.lines).some((l) => l.includes('COPY busybox /bin/busybox'))).toBe(true);
+        const other = platform === 'linux/amd64' ? 'linux/arm64' : 'linux/amd64';
+        expect(own.flatMap((g) => g.lines).filter((l) => l.includes(`[${other}`))).toEqual([]);
+      }
     },
     180_000,
   );
@@ -217,6 +253,10 @@ describe('build-push bundle', () => {
     });
     expect(r.stdout).toMatch(/pushed .*dpush-b:1\.0: sha256:[0-9a-f]{64} \(0 layer\(s\) uploaded, 1 mounted/);
     expect(r.summary).toContain('docker push');
+    // docker's own lines were shown as they came, with commands off, in the push group
+    const push = logGroups(r.stdout).filter((g) => g.title === 'Pushing with docker push');
+    expect(push).toHaveLength(1);
+    expect(push[0]?.lines.filter((l) => /^The push refers to repository /.test(l))).toHaveLength(3);
   }, 120_000);
 
   it('reuses the layers of a base image already in the registry instead of uploading them again', async () => {

@@ -2,6 +2,7 @@ import { baseInputs } from './inputs-fixture.js';
 import { describe, expect, it } from 'vitest';
 import { describeBuildFailure, instructionLines } from '../../../actions/build-push/src/build-errors.js';
 import {
+  buildLinePlatforms,
   type BuildRequest,
   buildahBuildArgs,
   buildahGlobalArgs,
@@ -341,5 +342,28 @@ describe('size budget', () => {
     ).toThrow(
       'checking max-size 1 MB (1000000 bytes): linux/arm64 is 2.3 MB (2300100 bytes; largest layers: sha256:000000000000 2 MB, sha256:111111111111 300 kB); nothing was pushed',
     );
+  });
+});
+
+describe('builder output platforms', () => {
+  it('reads the platform of buildx steps, their later lines, and buildah steps', () => {
+    const platformOf = buildLinePlatforms();
+    const lines: Array<[string, string | undefined]> = [
+      ['#1 [internal] load build definition from Dockerfile', undefined],
+      ['#1 DONE 0.0s', undefined],
+      ['#4 [1/1] COPY busybox /bin/busybox', undefined],
+      ['#4 DONE 0.1s', undefined],
+      ['#5 [linux/arm64 1/2] FROM docker.io/library/alpine', 'linux/arm64'],
+      ['#6 [linux/amd64 2/2] RUN make', 'linux/amd64'],
+      ['#5 0.512 fetching', 'linux/arm64'],
+      ['#6 12.01 cc -o app main.c', 'linux/amd64'],
+      ['#7 [linux/arm/v7 internal] load metadata', 'linux/arm/v7'],
+      ['#7 DONE 0.1s', 'linux/arm/v7'],
+      ['#9 exporting to oci image format', undefined],
+      ['[linux/arm64] STEP 2/3: COPY busybox /bin/busybox', 'linux/arm64'],
+      ['Copying blob sha256:689d7c31', undefined],
+      ['Step 1/3 : FROM scratch', undefined],
+    ];
+    expect(lines.map(([line]) => [line, platformOf(line)])).toEqual(lines);
   });
 });

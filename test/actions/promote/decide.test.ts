@@ -26,6 +26,24 @@ describe('decideTarget', () => {
     );
   });
 
+  it.each([
+    ['1.2.3', true],
+    ['v1.2.3', true],
+    ['1.2.3-rc.1', true],
+    ['1.2.3_build.5', true],
+    ['v1.2.3-rc.1_build.5', true],
+    ['1', false],
+    ['1.3', false],
+    ['v1', false],
+    ['v1.3', false],
+    ['latest', false],
+    ['01.2.3', false],
+    ['1.2.3.4', false],
+  ] as const)('the default protects full versions only: %s -> %s', (tag, immutable) => {
+    if (immutable) expect(() => decideTarget(t(tag), D2, D1, semver, false)).toThrow(/is immutable/);
+    else expect(decideTarget(t(tag), D2, D1, semver, false).action).toBe('moved');
+  });
+
   it('protects nothing with none, and only the given patterns otherwise', () => {
     expect(decideTarget(t('1.4.0'), D2, D1, parseImmutableTags('none'), false).action).toBe('moved');
     const custom = parseImmutableTags('release-*');

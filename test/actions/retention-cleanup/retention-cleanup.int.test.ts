@@ -174,10 +174,10 @@ describe('retention-cleanup (bundle, real registry)', () => {
     it('says in the summary why a deletable tag stays on a kept digest', () => {
       // in the decisions table and in the list under it, never "removed" when the registry refused
       expect(result.summary).toContain("tag 'pr-3' stays: the registry cannot remove a tag alone");
-      expect(result.summary).toContain('- tag `pr-3` stays on');
+      expect(result.summary).toContain('<li>tag <code>pr-3</code> stays on');
       expect(result.summary).toContain('distribution answers 400 to DELETE by tag');
       expect(result.summary).not.toContain("tag 'pr-3' removed");
-      expect(result.summary).toContain('without `--delete-untagged`');
+      expect(result.summary).toContain('without <code>--delete-untagged</code>');
     });
 
     it('writes a plan and a restore file that puts a deleted index back', async () => {

@@ -80,14 +80,14 @@ describe('runner protocol', () => {
     expect(out.slice(-2)).toEqual(['::group::Push\n', '::endgroup::\n']);
   });
 
-  it('appends the job summary once, with table cells escaped', async () => {
+  it('appends the job summary once, blocks set apart by blank lines, table cells escaped', async () => {
     addHeading('Built <app>');
     addTable(['tag', 'why'], [['1.0', 'a|b & c']]);
     addDetails('plan', '- x');
     await writeSummary();
     await writeSummary();
     expect(file('STEP_SUMMARY')).toBe(
-      '<h3>Built &lt;app&gt;</h3>\n<table><tr><th>tag</th><th>why</th></tr><tr><td>1.0</td><td>a&#124;b &amp; c</td></tr></table>\n<details><summary>plan</summary>\n\n- x\n\n</details>\n\n',
+      '<h3>Built &lt;app&gt;</h3>\n\n<table>\n<tr><th>tag</th><th>why</th></tr>\n<tr><td>1.0</td><td>a&#124;b &amp; c</td></tr>\n</table>\n\n<details><summary>plan</summary>\n\n- x\n\n</details>\n\n',
     );
   });
 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OperationError } from '#shared/errors.js';
 import { runCommand } from '#shared/exec.js';
-import { GitRepo } from '#shared/git/git-repo.js';
+import { authEnv, GitRepo } from '#shared/git/git-repo.js';
 
 let root: string;
 let repo: string;
@@ -82,5 +82,27 @@ describe('GitRepo', () => {
     await g.listTags();
     await g.listTags();
     expect(calls).toBe(1);
+  });
+});
+
+describe('authEnv', () => {
+  const basic = Buffer.from('x-access-token:tok-123').toString('base64');
+  it.each([
+    ['https://github.com/acme/deploy.git', 'http.https://github.com/.extraheader'],
+    ['https://ghe.example.com:8443/acme/deploy', 'http.https://ghe.example.com:8443/.extraheader'],
+    ['git@github.com:acme/deploy.git', 'http.extraheader'],
+    [undefined, 'http.extraheader'],
+  ])('%s -> %s, reset before set', (url, key) => {
+    expect(authEnv('tok-123', url)).toEqual({
+      GIT_CONFIG_COUNT: '2',
+      GIT_CONFIG_KEY_0: key,
+      GIT_CONFIG_VALUE_0: '',
+      GIT_CONFIG_KEY_1: key,
+      GIT_CONFIG_VALUE_1: `Authorization: Basic ${basic}`,
+    });
+  });
+
+  it('is empty without a token', () => {
+    expect(authEnv(undefined, 'https://github.com/a/b')).toEqual({});
   });
 });

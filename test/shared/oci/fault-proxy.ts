@@ -2,7 +2,8 @@
 // matching a rule is answered with an error status (429 + Retry-After, 503, 403...) or has its
 // connection reset part-way through a response body (blob download) or a request body (blob
 // upload), or is forwarded with headers added to its answer (a registry announcing
-// OCI-Chunk-Max-Length). A rule may apply only to request bodies above a size, as a proxy with a
+// OCI-Chunk-Max-Length), or has its JSON answer rewritten (a tag list cut short), or first lets
+// another client change the registry (a tag pushed while a plan is made). A rule may apply only to request bodies above a size, as a proxy with a
 // body limit answers 413. Everything else is forwarded unchanged, Host header included, so the
 // registry builds upload Locations that point back at the proxy. Listens on 127.0.0.1 only.
 import http from 'node:http';
@@ -20,7 +21,14 @@ export type Fault =
   /** cut the connection after this many bytes of the request body (0: as soon as it starts) */
   | { kind: 'reset-request'; afterBytes: number }
   /** forward, and add these headers to the registry's answer */
-  | { kind: 'add-headers'; headers: Record<string, string> };
+  | { kind: 'add-headers'; headers: Record<string, string> }
+  /**
+   * forward, and replace the registry's JSON answer with what `transform` makes of it, with these
+   * headers added (a tag list cut into pages: the first page and a `Link` to the next)
+   */
+  | { kind: 'rewrite-json'; transform: (json: unknown) => unknown; headers?: Record<string, string> }
+  /** run `action` (another client changing the registry meanwhile), then forward */
+  | { kind: 'run-before'; action: () => Promise<void> };
 
 export interface FaultRule {
   method?: string;
@@ -129,7 +137,7 @@ export class FaultProxy {
       if (rule.minBodyBytes !== undefined && !((bodyBytes ?? 0) > rule.minBodyBytes)) continue;
       rule.seen++;
       if (!chosen && rule.seen >= (rule.nth ?? 1) && rule.fired < (rule.times ?? 1)) {
-        if (rule.fault.kind === 'status' || rule.fault.kind === 'add-headers') rule.fired++;
+        if (rule.fault.kind !== 'reset-request' && rule.fault.kind !== 'reset-response') rule.fired++;
         chosen = rule;
       }
     }
@@ -152,7 +160,19 @@ export class FaultProxy {
     this.requests.push(entry);
     const rule = this.pick(method, path, bodyBytes);
     const fault = rule?.fault;
-    if (fault?.kind === 'status' || fault?.kind === 'add-headers') entry.fault = fault.kind;
+    if (fault && fault.kind !== 'reset-request' && fault.kind !== 'reset-response') entry.fault = fault.kind;
+    if (fault?.kind === 'run-before') {
+      // hold the request (its body stays unread) until the other client is done
+      req.pause();
+      fault.action().then(
+        () => this.forward(req, res, method, path, entry, undefined, undefined),
+        () => {
+          res.writeHead(502);
+          res.end();
+        },
+      );
+      return;
+    }
 
     if (fault?.kind === 'status') {
       const body =
@@ -175,6 +195,18 @@ export class FaultProxy {
       return;
     }
 
+    this.forward(req, res, method, path, entry, rule, fault);
+  }
+
+  private forward(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    method: string,
+    path: string,
+    entry: ProxiedRequest,
+    rule: ActiveRule | undefined,
+    fault: Fault | undefined,
+  ): void {
     const upstream = http.request({
       host: this.upstream.hostname,
       port: this.upstream.port,
@@ -209,6 +241,20 @@ export class FaultProxy {
 
     upstream.on('response', (up) => {
       entry.status = up.statusCode;
+      if (fault?.kind === 'rewrite-json') {
+        const chunks: Buffer[] = [];
+        up.on('data', (c: Buffer) => chunks.push(c));
+        up.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          const body = Buffer.from(JSON.stringify(fault.transform(JSON.parse(text))));
+          const headers: http.OutgoingHttpHeaders = { ...up.headers, ...fault.headers };
+          headers['content-length'] = String(body.length);
+          delete headers['transfer-encoding'];
+          res.writeHead(up.statusCode ?? 502, up.statusMessage, headers);
+          res.end(body);
+        });
+        return;
+      }
       const headers = fault?.kind === 'add-headers' ? { ...up.headers, ...fault.headers } : up.headers;
       res.writeHead(up.statusCode ?? 502, up.statusMessage, headers);
       if (fault?.kind !== 'reset-response') {

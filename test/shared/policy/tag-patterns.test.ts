@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { compileTagPatterns, DEFAULT_SEMVER_TAG_PATTERNS, isSemverTag } from '#shared/policy/tag-patterns.js';
+import {
+  compileTagPatterns,
+  DEFAULT_SEMVER_TAG_PATTERNS,
+  isSemverTag,
+  MAX_TAG_LENGTH,
+  mayBacktrack,
+} from '#shared/policy/tag-patterns.js';
 
 describe('compileTagPatterns', () => {
   it.each([
@@ -54,5 +60,53 @@ describe('semver tags', () => {
   ])('%s: %s', (tag, expected) => {
     expect(isSemverTag(tag)).toBe(expected);
     expect(compileTagPatterns(DEFAULT_SEMVER_TAG_PATTERNS, 'x').matches(tag)).toBe(expected);
+  });
+});
+
+describe('compileTagPatterns bounds the work of a match', () => {
+  const long = `${'a'.repeat(60)}!`;
+
+  it.each([
+    // globs are matched in linear time, however many stars
+    [['*a*a*a*a*a*a*a*a*b'], 'a'.repeat(128), false],
+    [['*a*a*a*a*a*a*a*a*b'], `${'a'.repeat(100)}b`, true],
+    [['a*'], 'a', true],
+    [['*'], '', true],
+    [['a?c*'], 'abcdef', true],
+    [['a?c*'], 'ac', false],
+    [['**x'], 'yyx', true],
+    // regexes that cannot backtrack badly stay plain
+    [['/^v\\d+\\.\\d+$/'], 'v1.2', true],
+  ])('%j matches %s: %s', (patterns, tag, expected) => {
+    expect(compileTagPatterns(patterns, 'keep-tags').matches(tag)).toBe(expected);
+  });
+
+  it.each([
+    ['/^(a+)+$/', true],
+    ['/^(a|a)*$/', true],
+    ['/^(\\w+)-\\1$/', true],
+    ['/^(?<x>a)\\k<x>$/', true],
+    ['/^a*a*a*a*a*b$/', true],
+    ['/^(pr|feature)-.*$/', false],
+    ['/^[(]+$/', false],
+    ['/^release-(\\d+)?$/', false],
+  ])('%s may backtrack: %s', (pattern, expected) => {
+    expect(mayBacktrack(pattern.slice(1, -1))).toBe(expected);
+  });
+
+  it('stops a backtracking regex on a hostile tag with one clear error', () => {
+    const m = compileTagPatterns(['/^(a+)+$/'], 'keep-tags');
+    expect(m.matches('aaaa')).toBe(true);
+    expect(() => m.matches(long)).toThrow(
+      "Input 'keep-tags': '/^(a+)+$/' took more than 200 ms on tag 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa…': it backtracks",
+    );
+  });
+
+  it('refuses tags longer than the tag grammar allows', () => {
+    const m = compileTagPatterns(['pr-*'], 'delete-tags');
+    expect(m.matches('pr-'.padEnd(MAX_TAG_LENGTH, 'x'))).toBe(true);
+    expect(() => m.matches('pr-'.padEnd(MAX_TAG_LENGTH + 1, 'x'))).toThrow(
+      'is 129 characters long, and a tag has at most 128',
+    );
   });
 });

@@ -8,7 +8,7 @@ import {
   proxyFor,
   RetryableStatusError,
   Transport,
-} from '#shared/oci/transport.js';
+} from '#shared/http/transport.js';
 
 describe('parseRetryAfter', () => {
   const now = Date.parse('2026-03-01T12:00:00Z');

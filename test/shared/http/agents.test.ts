@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { discardBody, HttpAgents } from '#shared/oci/http.js';
+import { discardBody, HttpAgents } from '#shared/http/agents.js';
 
 const servers: Server[] = [];
 afterEach(async () => {
