@@ -1,14 +1,17 @@
 // The static checks of workflow wiring (used by test/repo/workflow-calls.test.ts): calls of our
 // reusable workflows against their on.workflow_call, steps of our actions against their
 // action.yml, and every output an expression reads against the steps and jobs that declare it.
+import { existsSync } from 'node:fs';
 import { relative } from 'node:path';
 import { repoRoot } from './run-action.js';
 import {
   contextPaths,
   expressionsIn,
   type Job,
+  loadWorkflow,
   needsOf,
   ownActionName,
+  ownWorkflowFile,
   parseExpression,
   readActionMeta,
   type Step,
@@ -113,6 +116,13 @@ function stepOutputs(step: Step): string[] | undefined {
   return meta ? Object.keys(meta.outputs) : undefined;
 }
 
+/** A job's outputs; a job that calls one of our reusable workflows has that workflow's outputs. */
+function jobOutputs(job: Job | undefined): Record<string, unknown> {
+  const file = ownWorkflowFile(job?.uses);
+  if (file && existsSync(file)) return workflowCall(loadWorkflow(file))?.outputs ?? {};
+  return job?.outputs ?? {};
+}
+
 /** Every `steps.x.outputs.y` / `needs.j.outputs.k` / `jobs.j.outputs.k` read in a workflow, checked. */
 export function checkReferences(w: Workflow): string[] {
   const problems: string[] = [];
@@ -128,7 +138,7 @@ export function checkReferences(w: Workflow): string[] {
         if (!target || target === '*') continue;
         if (!needs.includes(target))
           problems.push(`${jobId} ${where}: needs.${target} but the job does not need ${target}`);
-        else if (kind === 'outputs' && output && output !== '*' && !(output in (w.jobs[target]?.outputs ?? {}))) {
+        else if (kind === 'outputs' && output && output !== '*' && !(output in jobOutputs(w.jobs[target]))) {
           problems.push(`${jobId} ${where}: job ${target} has no output '${output}'`);
         }
       }
