@@ -157,6 +157,7 @@ describe('release.yml', () => {
         'max-critical': '',
         'scan-policy': 'warn',
         'trivy-db-repository': `${dbRegistry}/wiring/trivy-db:2`,
+        'trivy-java-db-repository': '',
         'fulcio-url': sigstore.fulcioUrl,
         'rekor-url': sigstore.rekorUrl,
         'tsa-url': sigstore.tsaUrl,
