@@ -186,7 +186,9 @@ async function main(): Promise<void> {
       seedToolCache = (toolCache) => {
         const toolDir = join(toolCache, 'trivy', DEFAULT_TRIVY_VERSION, process.arch);
         mkdirSync(toolDir, { recursive: true });
-        writeFileSync(join(toolDir, 'trivy'), `#!/bin/sh\nexec '${process.execPath}' '${standIn}' "$@"\n`, { mode: 0o755 });
+        writeFileSync(join(toolDir, 'trivy'), `#!/bin/sh\nexec '${process.execPath}' '${standIn}' "$@"\n`, {
+          mode: 0o755,
+        });
         writeFileSync(join(toolDir, '.archive-sha256'), `${TRIVY_CHECKSUMS[DEFAULT_TRIVY_VERSION]?.[archive] ?? ''}\n`);
         writeFileSync(`${toolDir}.complete`, '');
       };
@@ -255,7 +257,9 @@ async function main(): Promise<void> {
       onStep: show,
     });
     check(release, 'release.yml');
-    say(`\nrelease outputs: digest ${release.outputs.digest}, version ${release.outputs.version}, scan-passed ${release.outputs['scan-passed']}`);
+    say(
+      `\nrelease outputs: digest ${release.outputs.digest}, version ${release.outputs.version}, scan-passed ${release.outputs['scan-passed']}`,
+    );
 
     say('\n════ promote.yml (environment prod)');
     const promote = await runWorkflow(join(repoRoot, '.github/workflows/promote.yml'), {
@@ -282,7 +286,14 @@ async function main(): Promise<void> {
     say('\n════ cleanup.yml (dry run)');
     const cleanup = await runWorkflow(join(repoRoot, '.github/workflows/cleanup.yml'), {
       github: { ...github, event_name: 'workflow_dispatch' },
-      inputs: { repositories: image, registry: host, username: USER, 'keep-last': '0', 'older-than': '', 'dry-run': true },
+      inputs: {
+        repositories: image,
+        registry: host,
+        username: USER,
+        'keep-last': '0',
+        'older-than': '',
+        'dry-run': true,
+      },
       secrets: { password: PASSWORD },
       onStep: show,
     });
@@ -290,33 +301,60 @@ async function main(): Promise<void> {
 
     say('\n════ independent checks');
     const seen = JSON.parse(
-      execFileSync(skopeo, ['inspect', '--raw', '--tls-verify=false', '--creds', `${USER}:${PASSWORD}`, `docker://${production}:stable`], {
-        encoding: 'utf8',
-      }),
+      execFileSync(
+        skopeo,
+        ['inspect', '--raw', '--tls-verify=false', '--creds', `${USER}:${PASSWORD}`, `docker://${production}:stable`],
+        {
+          encoding: 'utf8',
+        },
+      ),
     ) as { manifests?: Array<{ platform: { architecture: string } }> };
     const digest = execFileSync(
       skopeo,
-      ['inspect', '--format', '{{.Digest}}', '--tls-verify=false', '--creds', `${USER}:${PASSWORD}`, `docker://${production}:stable`],
+      [
+        'inspect',
+        '--format',
+        '{{.Digest}}',
+        '--tls-verify=false',
+        '--creds',
+        `${USER}:${PASSWORD}`,
+        `docker://${production}:stable`,
+      ],
       { encoding: 'utf8' },
     ).trim();
-    say(`skopeo: ${production}:stable is ${digest} (${(seen.manifests ?? []).map((m) => m.platform.architecture).join(', ')})`);
+    say(
+      `skopeo: ${production}:stable is ${digest} (${(seen.manifests ?? []).map((m) => m.platform.architecture).join(', ')})`,
+    );
     if (digest !== release.outputs.digest) throw new Error(`expected ${release.outputs.digest}`);
 
     const cosign = which('cosign') ?? [join(repoRoot, '.tools/cosign/usr/bin/cosign')].find((p) => existsSync(p));
     if (cosign) {
       const out = execFileSync(
         cosign,
-        ['verify', '--key', join(dir, 'cosign.pub'), '--insecure-ignore-tlog', '--allow-insecure-registry', '--allow-http-registry', `${production}@${digest}`],
+        [
+          'verify',
+          '--key',
+          join(dir, 'cosign.pub'),
+          '--insecure-ignore-tlog',
+          '--allow-insecure-registry',
+          '--allow-http-registry',
+          `${production}@${digest}`,
+        ],
         { encoding: 'utf8', env: { ...process.env, DOCKER_CONFIG: dockerConfig }, stdio: ['ignore', 'pipe', 'pipe'] },
       );
       say(`cosign verify: ${JSON.parse(out).length} signature(s) of ${digest} verified with the demo's public key`);
     } else {
-      say('cosign is not installed: the signature was verified by promote\'s gate only');
+      say("cosign is not installed: the signature was verified by promote's gate only");
     }
 
     say('deployment repository:');
     for (const line of git(bare, 'log', '--format=%h %s', 'main').split('\n')) say(`  ${line}`);
-    say(`  prod/deployment.yaml: ${git(bare, 'show', 'main:prod/deployment.yaml').split('\n').find((l) => l.includes('image:'))?.trim()}`);
+    say(
+      `  prod/deployment.yaml: ${git(bare, 'show', 'main:prod/deployment.yaml')
+        .split('\n')
+        .find((l) => l.includes('image:'))
+        ?.trim()}`,
+    );
     say('\nthe digest that was built, scanned and signed is the one in production and in the deployment files: done.');
   } finally {
     for (const close of closers.reverse()) await close().catch(() => undefined);
