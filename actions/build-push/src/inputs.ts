@@ -7,6 +7,7 @@ import {
   getKeyValueInput,
   getLineListInput,
   getListInput,
+  getRawInput,
   getSizeInput,
 } from '#shared/action/inputs.js';
 import { maskSecret } from '#shared/action/log.js';
@@ -97,9 +98,38 @@ export function parseAnnotations(pairs: Array<[string, string]>): Annotation[] {
   });
 }
 
+const SECRET_ID = /^[A-Za-z0-9_.-]+$/;
+
+/**
+ * The `secrets` input: `id=value` lines. Every line is masked before it is parsed, so a line
+ * that is not well formed (`NPM_TOKEN: npm_…`, a pasted value) is a secret all the same; errors
+ * name the line by its number and never quote it.
+ */
+export function readSecretLines(text: string | undefined, mask: (secret: string) => void): Array<[string, string]> {
+  if (text === undefined) return [];
+  const lines = text.split(/\r\n|\r|\n/);
+  for (const line of lines) if (line.trim() !== '') mask(line.trim());
+  const pairs: Array<[string, string]> = [];
+  for (const [i, raw] of lines.entries()) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const eq = line.indexOf('=');
+    const what = `line ${i + 1} (not shown: it may hold a secret)`;
+    if (eq <= 0)
+      throw new ConfigurationError(`${what} is not an id=value line (expected one id=value per line)`, 'secrets');
+    const id = line.slice(0, eq).trim();
+    const value = line.slice(eq + 1).trim();
+    if (!SECRET_ID.test(id)) {
+      throw new ConfigurationError(`${what} has an id that is not only letters, digits, '_', '.' and '-'`, 'secrets');
+    }
+    mask(value);
+    pairs.push([id, value]);
+  }
+  return pairs;
+}
+
 export function readInputs(): Inputs {
-  const secrets = getKeyValueInput('secrets');
-  for (const [, value] of secrets) maskSecret(value);
+  const secrets = readSecretLines(getRawInput('secrets'), maskSecret);
   const platforms = getListInput('platforms');
   for (const p of platforms) {
     if (!PLATFORM.test(p)) {
@@ -143,12 +173,13 @@ export function readInputs(): Inputs {
 
 /** Checks that need several inputs together. */
 export function validate(inputs: Inputs): void {
-  for (const [id] of [...inputs.secrets, ...inputs.secretFiles]) {
-    if (!/^[A-Za-z0-9_.-]+$/.test(id)) {
-      throw new ConfigurationError(
-        `secret id '${id}' may only hold letters, digits, '_', '.' and '-'`,
-        inputs.secrets.some(([s]) => s === id) ? 'secrets' : 'secret-files',
-      );
+  // an id of `secrets` is not quoted: a malformed line may have put a secret in it
+  if (inputs.secrets.some(([id]) => !SECRET_ID.test(id))) {
+    throw new ConfigurationError(`a secret id may only hold letters, digits, '_', '.' and '-'`, 'secrets');
+  }
+  for (const [id] of inputs.secretFiles) {
+    if (!SECRET_ID.test(id)) {
+      throw new ConfigurationError(`secret id '${id}' may only hold letters, digits, '_', '.' and '-'`, 'secret-files');
     }
   }
   if ((inputs.push || inputs.merge.length > 0) && inputs.tags.length === 0) {

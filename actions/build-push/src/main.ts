@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { openLiveLog } from '#shared/action/live-log.js';
-import { actionLogger, group, info, maskSecret, warning } from '#shared/action/log.js';
+import { actionLogger, fmt, group, info, maskSecret, warning } from '#shared/action/log.js';
 import { setOutputs } from '#shared/action/outputs.js';
 import { saveState } from '#shared/action/state.js';
 import { addHeading, addTable, codes, writeSummary } from '#shared/action/summary.js';
@@ -27,7 +27,7 @@ import { checkBudget, describeSizes, sizesOf } from './layout.js';
 import { bringSources, collectSources, makeIndex, parseMergeList } from './merge.js';
 import { pushesWithDocker, pushWithDocker, warmUp } from './docker-push.js';
 import { CLEANUP_STATE } from './post.js';
-import { removeSecrets, writeSecrets } from './secrets.js';
+import { removeSecrets, resolveSecretFiles, type SecretFiles, writeSecrets } from './secrets.js';
 import { pushByDigest, putTags, repositoriesOf, type Target } from './upload.js';
 
 export function targetsOf(tags: string[]): Target[] {
@@ -82,7 +82,7 @@ async function runMerge(inputs: Inputs): Promise<Result> {
     const found = await collectSources(client, parseMergeList(inputs.merge));
     for (const e of found)
       info(
-        `${e.descriptor.platform ? `${e.descriptor.platform.os}/${e.descriptor.platform.architecture}${e.descriptor.platform.variant ? `/${e.descriptor.platform.variant}` : ''}` : '?'}: ${e.descriptor.digest}`,
+        fmt`${e.descriptor.platform ? [e.descriptor.platform.os, e.descriptor.platform.architecture, e.descriptor.platform.variant].filter(Boolean).join('/') : '?'}: ${e.descriptor.digest}`,
       );
     return found;
   });
@@ -118,6 +118,8 @@ async function runMerge(inputs: Inputs): Promise<Result> {
 
 async function runBuild(inputs: Inputs): Promise<Result> {
   const env = process.env;
+  // every input is checked before anything is written
+  resolveSecretFiles(inputs.secretFiles, env);
   const engines = defaultEngines(env);
   const targets = targetsOf(inputs.tags);
   const builder = await resolveBuilder(inputs.builder, engines);
@@ -132,9 +134,16 @@ async function runBuild(inputs: Inputs): Promise<Result> {
     cache.to = [];
   }
   const workDir = await mkdtemp(join(env.RUNNER_TEMP || tmpdir(), 'build-push-'));
-  const secrets = await writeSecrets(inputs.secrets, inputs.secretFiles, env);
-  saveState(CLEANUP_STATE, [workDir, secrets.dir].filter(Boolean));
+  // The clean-up list is in the state before anything goes into what it names: a main step
+  // killed half-way still leaves the post step all it wrote.
+  const cleanup = [workDir];
+  saveState(CLEANUP_STATE, cleanup);
+  let secrets: SecretFiles = { dir: '', files: [] };
   try {
+    secrets = await writeSecrets(inputs.secrets, inputs.secretFiles, env, (dir) => {
+      cleanup.push(dir);
+      saveState(CLEANUP_STATE, cleanup);
+    });
     const hostNetwork = builder === 'buildah' ? false : await needsHostNetwork(engines);
     // the classic builder pushing under tags: docker push reuses what the registry holds
     const dockerPush = builder === 'docker' && pushesWithDocker(inputs);

@@ -3,6 +3,7 @@
 // repository are copied (blob mounts first) into the target repository by digest.
 import { OperationError } from '#shared/errors.js';
 import type { Descriptor, ManifestResult, RegistryClient, RepositoryRef } from '#shared/oci/client.js';
+import { checkedPlatform } from '#shared/oci/grammar.js';
 import { parseReference } from '#shared/oci/reference.js';
 import { type Annotation, appliesTo } from './inputs.js';
 import { type BlobDescriptor, isIndex, type ManifestDoc, MT, platformString, sha256 } from './layout.js';
@@ -42,7 +43,11 @@ async function describe(
   let platform = desc?.platform;
   if (!platform) {
     const cfg = JSON.parse((await client.getBlobBytes(source.repo, config.digest, 4 * 1024 * 1024)).toString('utf8'));
-    platform = { os: cfg.os, architecture: cfg.architecture, ...(cfg.variant ? { variant: cfg.variant } : {}) };
+    // the config's strings go into the new index and the log: held to the platform grammar
+    platform = checkedPlatform(
+      { os: cfg?.os, architecture: cfg?.architecture, ...(cfg?.variant ? { variant: cfg.variant } : {}) },
+      `the image config of ${source.repo.registry}/${source.repo.repository}@${source.digest}`,
+    );
   }
   return {
     source,

@@ -1,7 +1,7 @@
 // compute-tags: event payload + rules -> tags, labels, annotations, JSON and bake files. Reads
 // existing releases only when a floating tag needs judging, and loads the registry client only then.
 import { tmpdir } from 'node:os';
-import { actionLogger, debug, group, info, maskSecret, warning } from '#shared/action/log.js';
+import { actionLogger, debug, fmt, group, info, maskSecret, warning } from '#shared/action/log.js';
 import { exportVariable, setOutput } from '#shared/action/outputs.js';
 import { addHeading, addParagraph, addTable, codes, writeSummary } from '#shared/action/summary.js';
 import { GitRepo } from '#shared/git/git-repo.js';
@@ -66,7 +66,7 @@ export async function main(): Promise<void> {
   };
 
   await group('Rules', async () => {
-    for (const rule of inputs.rules) info(`${rule.line} (priority ${rule.priority})`);
+    for (const rule of inputs.rules) info(fmt`${rule.line} (priority ${rule.priority})`);
   });
   const plan = planTags(inputs.rules, inputs.flavor, ctx);
   for (const message of plan.warnings) warning(message);
@@ -79,7 +79,7 @@ export async function main(): Promise<void> {
       const result = await readReleases(
         {
           gitTags: () => git.listTags(),
-          registryTags: () => listRegistryTags(first.ref, { logger: actionLogger, maskSecret }),
+          registryTags: (signal) => listRegistryTags(first.ref, { logger: actionLogger, maskSecret, signal }),
           isShallow: () => git.isShallow(),
         },
         {

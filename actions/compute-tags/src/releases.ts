@@ -5,9 +5,15 @@ import { describeError } from '#shared/errors.js';
 import type { Reference } from '#shared/oci/reference.js';
 import { type ReleaseSource, releasesFromTags } from './floating.js';
 
+/** Bounds of the registry read: a registry that keeps sending pages or tags is given up on. */
+export const REGISTRY_MAX_PAGES = 100;
+export const REGISTRY_MAX_TAGS = 100_000;
+
 /**
  * The tags of an image repository, with the credentials of the docker config. The registry
  * client (and its HTTP stack) is loaded here, on first use, to keep the action's start-up lean.
+ * `signal` ends the listing at once: the request in flight and every connection are dropped,
+ * so a slow or endless registry cannot keep the step running.
  */
 export async function listRegistryTags(
   image: Pick<Reference, 'registry' | 'repository'>,
@@ -15,6 +21,9 @@ export async function listRegistryTags(
     logger?: { debug(message: string): void };
     maskSecret?: (secret: string) => void;
     env?: NodeJS.ProcessEnv;
+    signal?: AbortSignal;
+    maxPages?: number;
+    maxTags?: number;
   } = {},
 ): Promise<string[]> {
   const { RegistryClient } = await import('#shared/oci/client.js');
@@ -25,9 +34,17 @@ export async function listRegistryTags(
     maskSecret: options.maskSecret,
     env: options.env,
   });
+  const { signal } = options;
+  // a token request or a body read in flight is cut too: closing drops every connection
+  const dropConnections = () => void client.close();
+  signal?.addEventListener('abort', dropConnections, { once: true });
   try {
-    return await client.listTags({ registry: image.registry, repository: image.repository });
+    return await client.listTags(
+      { registry: image.registry, repository: image.repository },
+      { signal, maxPages: options.maxPages ?? REGISTRY_MAX_PAGES, maxTags: options.maxTags ?? REGISTRY_MAX_TAGS },
+    );
   } finally {
+    signal?.removeEventListener('abort', dropConnections);
     await client.close();
   }
 }
@@ -35,8 +52,8 @@ export async function listRegistryTags(
 export interface ReleaseReaders {
   /** tag names of the git checkout */
   gitTags: () => Promise<string[]>;
-  /** tag names of the first image in its registry; undefined to skip the registry */
-  registryTags?: () => Promise<string[]>;
+  /** tag names of the first image in its registry (to give up when `signal` aborts); undefined to skip */
+  registryTags?: (signal: AbortSignal) => Promise<string[]>;
   /** whether the checkout is shallow (its tags may be incomplete) */
   isShallow?: () => boolean | undefined;
 }
@@ -61,12 +78,21 @@ export interface ReleaseReadResult {
   problems: string[];
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+/** Runs `work` with a deadline: at `ms` its signal aborts (the work stops) and the result is an error. */
+function withDeadline<T>(work: (signal: AbortSignal) => Promise<T>, ms: number, what: string): Promise<T> {
+  const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
+    timer = setTimeout(() => {
+      const err = new Error(`${what} took longer than ${ms} ms`);
+      controller.abort(err);
+      reject(err);
+    }, ms);
   });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  const running = work(controller.signal);
+  // the work's own rejection after the deadline is expected (aborted): not an unhandled one
+  running.catch(() => {});
+  return Promise.race([running, timeout]).finally(() => clearTimeout(timer));
 }
 
 export async function readReleases(readers: ReleaseReaders, options: ReleaseReadOptions): Promise<ReleaseReadResult> {
@@ -76,7 +102,11 @@ export async function readReleases(readers: ReleaseReaders, options: ReleaseRead
   const [git, registry] = await Promise.allSettled([
     readers.gitTags(),
     readers.registryTags
-      ? withTimeout(readers.registryTags(), options.registryTimeoutMs, `listing the tags of ${options.registryName}`)
+      ? withDeadline(
+          (signal) => (readers.registryTags as (signal: AbortSignal) => Promise<string[]>)(signal),
+          options.registryTimeoutMs,
+          `listing the tags of ${options.registryName}`,
+        )
       : Promise.resolve(undefined),
   ]);
   if (git.status === 'fulfilled') {

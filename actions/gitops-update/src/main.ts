@@ -1,13 +1,11 @@
 // gitops-update: find the image's references in the selected files, plan every edit first, show
 // the diff, then (unless dry-run) write the files and land them: nothing more (mode none), a
 // commit pushed to the branch (commit), or a commit on a branch with one pull request for it.
-import { randomUUID } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { actionLogger, annotate, group, info, warning } from '#shared/action/log.js';
+import { actionLogger, annotate, foreignText, group, info, warning } from '#shared/action/log.js';
 import { setOutputs } from '#shared/action/outputs.js';
-import { issueCommand } from '#shared/action/protocol.js';
 import { addDetails, addHeading, addTable, addText, writeSummary } from '#shared/action/summary.js';
 import { ConfigurationError } from '#shared/errors.js';
 import { GitRepo } from '#shared/git/git-repo.js';
@@ -33,14 +31,6 @@ import { commitAndPush } from './publish.js';
 export interface MainOptions {
   env?: NodeJS.ProcessEnv;
   sleep?: (ms: number) => Promise<void>;
-}
-
-/** Prints text the files hold without letting the runner read it as workflow commands. */
-function printUntrusted(text: string): void {
-  const token = randomUUID();
-  issueCommand('stop-commands', {}, token);
-  for (const line of text.split('\n')) info(line);
-  issueCommand(token, {}, '');
 }
 
 interface Workdir {
@@ -131,7 +121,7 @@ export async function main(options: MainOptions = {}): Promise<void> {
   }
 
   await group(`Changes (${outputsFiles.length} in ${changed.length} file(s))`, async () => {
-    printUntrusted(changed.map((p) => renderDiff(p)).join('\n'));
+    foreignText(changed.map((p) => renderDiff(p)).join('\n'));
   });
 
   if (inputs.dryRun) {

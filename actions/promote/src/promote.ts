@@ -2,7 +2,7 @@
 // graph to every target by digest with the OCI client's graph copy, and only then write the
 // target tags. Nothing is written before every check has passed; in a dry run nothing at all.
 import { ConfigurationError, OperationError } from '#shared/errors.js';
-import type { Logger } from '#shared/action/log.js';
+import { fmt, type Logger } from '#shared/action/log.js';
 import type { ManifestResult, RegistryClient, RepositoryRef } from '#shared/oci/client.js';
 import {
   type CopyClient,
@@ -185,10 +185,10 @@ export async function promote(inputs: PromoteInputs, deps: PromoteDeps): Promise
 
   // The tag is read once; from here on only the digest is used.
   const root = await client.getManifest(sourceRepo, source.digest ?? (source.tag as string));
-  logger.info(`Source ${sourceText} is ${root.digest} (${root.mediaType})`);
+  logger.info(fmt`Source ${sourceText} is ${root.digest} (${root.mediaType})`);
 
   const gates = await checkGates(client, sourceRepo, root, inputs, now());
-  for (const g of gates) logger.info(`Gate ${g.gate}: ${g.passed ? 'passed' : 'FAILED'}: ${g.detail}`);
+  for (const g of gates) logger.info(fmt`Gate ${g.gate}: ${g.passed ? 'passed' : 'FAILED'}: ${g.detail}`);
   assertGatesPassed(sourceText, gates);
 
   const promoted = await promotedRoot(client, sourceRepo, root, inputs.platforms);

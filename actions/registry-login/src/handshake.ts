@@ -2,7 +2,7 @@
 // is written: GET /v2/; on a Basic challenge repeat it with the credentials, on a Bearer
 // challenge ask the token server for a token without scope (`account=<user>`), by GET.
 import { OperationError } from '#shared/errors.js';
-import { registryBaseUrl } from '#shared/registries/hosts.js';
+import { realmProblem, registryBaseUrl } from '#shared/registries/hosts.js';
 import type { HttpClient } from './http.js';
 
 export interface Challenge {
@@ -55,6 +55,9 @@ export async function loginHandshake(
     throw new OperationError(operation, `unsupported authentication challenge '${challenge.scheme}'`);
   }
   const realm = new URL(challenge.params.realm, `${base}/v2/`);
+  // the password goes to the realm: never in clear, unless the registry itself is plain http here
+  const problem = realmProblem(base, realm.toString());
+  if (problem) throw new OperationError(operation, problem);
   if (challenge.params.service) realm.searchParams.set('service', challenge.params.service);
   realm.searchParams.set('account', username);
   const token = await http.request(`${operation} (token server ${realm.host})`, realm.toString(), {

@@ -4,7 +4,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { maskSecret, debug, group, info, warning } from '#shared/action/log.js';
+import { maskSecret, debug, fmt, group, info, warning } from '#shared/action/log.js';
 import { setOutput } from '#shared/action/outputs.js';
 import { saveState } from '#shared/action/state.js';
 import { addHeading, addTable, writeSummary } from '#shared/action/summary.js';
@@ -49,7 +49,7 @@ export async function main(): Promise<void> {
             'registries',
           );
         }
-        info(`${login.registry}: user '${login.username}' via ${login.method}`);
+        info(fmt`${login.registry}: user '${login.username}' via ${login.method}`);
         // the registry client behind the check is loaded only when a login is checked
         const verified =
           request.verify === 'none'
@@ -92,7 +92,7 @@ export async function main(): Promise<void> {
   saveState(STATE_KEY, { record, dockerConfigJsonDir, logout: inputs.logout } satisfies LoginState);
   const dockerConfigJsonFile = join(dockerConfigJsonDir, 'dockerconfigjson');
   await writeDockerConfigJson(dockerConfigJsonFile, entries);
-  info(`Wrote ${entries.length} login(s) to ${record.configFile}`);
+  info(fmt`Wrote ${entries.length} login(s) to ${record.configFile}`);
 
   setOutput(
     'registries',

@@ -3,9 +3,7 @@
 // prints is foreign text, so workflow commands are stopped inside each group (a line such as
 // `::add-mask::` or `::set-output` from a Dockerfile RUN step is shown, never obeyed); the
 // runner still masks registered secrets in every line.
-import { randomUUID } from 'node:crypto';
-import { EOL } from 'node:os';
-import { issueCommand } from './protocol.js';
+import { beginForeignText, endForeignText, issueCommand, writeForeignText } from './protocol.js';
 
 export interface LiveLog {
   /** one line of the program's output, shown at once */
@@ -30,17 +28,15 @@ export interface LiveLogOptions {
 export function openLiveLog(options: LiveLogOptions): LiveLog {
   let open = false;
   let current: string | undefined;
-  let token = '';
   const start = (platform: string | undefined) => {
     if (options.group !== false) issueCommand('group', {}, options.title(platform));
-    token = `live-${randomUUID()}`;
-    issueCommand('stop-commands', {}, token);
+    beginForeignText();
     open = true;
     current = platform;
   };
   const stop = () => {
     if (!open) return;
-    process.stdout.write(`::${token}::${EOL}`);
+    endForeignText();
     if (options.group !== false) issueCommand('endgroup', {}, '');
     open = false;
   };
@@ -52,7 +48,7 @@ export function openLiveLog(options: LiveLogOptions): LiveLog {
         stop();
         start(platform);
       }
-      process.stdout.write(`${text}${EOL}`);
+      writeForeignText(text);
     },
     end: stop,
   };

@@ -1,6 +1,18 @@
 // Logging for actions: log groups, annotations, masking, and the plain logger handed to domain code.
-import { EOL } from 'node:os';
-import { type CommandProperties, issueCommand } from './protocol.js';
+// Nothing written here can start a workflow command the action did not mean: plain lines pass
+// the protocol's plainLine rule, values interpolated with `fmt` are escaped (escapeValue), and
+// blocks of foreign text run with commands stopped.
+import {
+  beginForeignText,
+  type CommandProperties,
+  endForeignText,
+  escapeValue,
+  issueCommand,
+  writeForeignText,
+  writePlain,
+} from './protocol.js';
+
+export { escapeValue };
 
 export interface Logger {
   debug(message: string): void;
@@ -19,9 +31,8 @@ export interface AnnotationPlace {
   title?: string;
 }
 
-export const info = (message: string): void => {
-  process.stdout.write(`${message}${EOL}`);
-};
+/** Plain log lines; a line of the message that would read as a workflow command is escaped. */
+export const info = (message: string): void => writePlain(message);
 export const warning = (message: string): void => issueCommand('warning', {}, message);
 export const debug = (message: string): void => issueCommand('debug', {}, message);
 export const isDebug = (): boolean => process.env.RUNNER_DEBUG === '1';
@@ -55,6 +66,43 @@ export async function group<T>(name: string, fn: () => Promise<T>): Promise<T> {
     return await fn();
   } finally {
     issueCommand('endgroup', {}, '');
+  }
+}
+
+/**
+ * A log line with foreign values in it: each interpolated value is escaped by the one rule
+ * (escapeValue), so a newline or `::` inside a registry string or an input stays visible text on
+ * this line. Numbers and booleans are written as they are.
+ */
+export function fmt(strings: TemplateStringsArray, ...values: unknown[]): string {
+  let out = strings[0] ?? '';
+  for (const [i, value] of values.entries()) {
+    out += typeof value === 'number' || typeof value === 'boolean' ? String(value) : escapeValue(String(value));
+    out += strings[i + 1] ?? '';
+  }
+  return out;
+}
+
+/** Writes a block of foreign text (a tool's output, a file's lines) with workflow commands stopped. */
+export function foreignText(text: string): void {
+  beginForeignText();
+  try {
+    writeForeignText(text);
+  } finally {
+    endForeignText();
+  }
+}
+
+/**
+ * Runs `fn` with commands stopped, handing it a writer for foreign lines (streamed tool output).
+ * Commands issued meanwhile (masks, warnings) still reach the runner.
+ */
+export async function withForeignText<T>(fn: (write: (text: string) => void) => Promise<T>): Promise<T> {
+  beginForeignText();
+  try {
+    return await fn(writeForeignText);
+  } finally {
+    endForeignText();
   }
 }
 

@@ -105,6 +105,8 @@ export interface ExchangeRequest {
   url: URL;
   headers: Record<string, string>;
   body?: Buffer | string | Readable;
+  /** aborts the exchange and its body (the request's 'error' is then an AbortError) */
+  signal?: AbortSignal;
 }
 
 /** Agents for direct and tunnelled traffic, kept alive between exchanges; `close` ends them all. */
@@ -142,7 +144,12 @@ export class HttpAgents {
     return new Promise((resolve, reject) => {
       let answered = false;
       const send = req.url.protocol === 'https:' ? httpsRequest : httpRequest;
-      const r = send(req.url, { method: req.method, headers, agent: this.agentFor(req.url, proxy) });
+      const r = send(req.url, {
+        method: req.method,
+        headers,
+        agent: this.agentFor(req.url, proxy),
+        ...(req.signal ? { signal: req.signal } : {}),
+      });
       r.setTimeout(IDLE_TIMEOUT_MS, () =>
         r.destroy(new NetworkError('ETIMEDOUT', `no answer from ${req.url.host} for ${IDLE_TIMEOUT_MS / 1000} s`)),
       );

@@ -5,7 +5,7 @@
 // never followed here: callers handle 3xx themselves so Authorization never travels to another
 // host and streamed request bodies are never buffered.
 import type { Readable } from 'node:stream';
-import { HttpAgents } from './agents.js';
+import { discardBody, HttpAgents } from './agents.js';
 
 export type Headers = Record<string, string | string[] | undefined>;
 
@@ -14,6 +14,8 @@ export interface HttpRequest {
   url: string;
   headers?: Record<string, string>;
   body?: Buffer | string | Readable;
+  /** gives the request up: no answer is waited for, no body read any more */
+  signal?: AbortSignal;
 }
 
 export interface HttpResponse {
@@ -239,7 +241,7 @@ export class Transport {
     this.count++;
     const headers: Record<string, string> = { 'user-agent': this.userAgent, ...(req.headers ?? {}) };
     const res = await this.agents.exchange(
-      { method: req.method, url: new URL(req.url), headers, body: req.body },
+      { method: req.method, url: new URL(req.url), headers, body: req.body, signal: req.signal },
       proxyFor(req.url, this.env),
     );
     return { status: res.statusCode ?? 0, headers: res.headers as Headers, body: res, url: req.url };
@@ -306,4 +308,13 @@ export async function readText(res: HttpResponse, max = 1024 * 1024): Promise<st
     // a body cut short still says what it said so far
   }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Drops what is left of a response's body; a body that breaks off just means the connection is not reused. */
+export async function discardResponse(res: HttpResponse): Promise<void> {
+  try {
+    await discardBody(res.body);
+  } catch {
+    // the connection is dropped instead of reused; nothing else to do
+  }
 }

@@ -3,8 +3,20 @@
 // tokens). Tokens are cached per registry and scope set until shortly before they expire, and a
 // token that covers more scopes serves a request that needs fewer, so a cached token means no
 // extra round trip. Every secret is handed to maskSecret as soon as it is known.
+//
+// Credentials go only where the registry itself is: a challenge is answered only when it came
+// from the registry's own origin (not from a host a Link or redirect led to), and a token realm
+// must be https unless the registry itself is plain http on this machine (loopback).
 import { type Credential, type CredentialProvider, credentialSecrets, hasSecret } from './credentials.js';
+import { isLoopbackHost, realmProblem } from '../registries/hosts.js';
 import { header, RegistryError, readText, type Transport } from './transport.js';
+
+export { realmProblem };
+
+/** The origin a registry is reached at by default: http on loopback hosts, https elsewhere. */
+export function defaultRegistryOrigin(registry: string): string {
+  return `${isLoopbackHost(registry) ? 'http' : 'https'}://${registry}`;
+}
 
 export interface Challenge {
   /** lower case: 'bearer', 'basic' */
@@ -129,6 +141,8 @@ export interface AuthenticatorOptions {
   maskSecret?: (secret: string) => void;
   logger?: { debug(msg: string): void };
   now?: () => number;
+  /** where a registry is reached (`https://host[:port]`); default: defaultRegistryOrigin */
+  registryOrigin?: (registry: string) => string;
 }
 
 /** Why authorization failed, for the client's error messages. */
@@ -154,6 +168,7 @@ export class Authenticator {
   private readonly mask: (secret: string) => void;
   private readonly logger?: { debug(msg: string): void };
   private readonly now: () => number;
+  private readonly registryOrigin: (registry: string) => string;
   private readonly states = new Map<string, RegistryAuthState>();
   private readonly tokens = new Map<string, CachedToken[]>();
   private readonly inflight = new Map<string, Promise<CachedToken>>();
@@ -166,6 +181,7 @@ export class Authenticator {
     this.provider = options.credentials;
     this.logger = options.logger;
     this.now = options.now ?? Date.now;
+    this.registryOrigin = options.registryOrigin ?? defaultRegistryOrigin;
     this.mask = (secret: string) => {
       if (!secret || this.secrets.has(secret)) return;
       this.secrets.add(secret);
@@ -213,13 +229,27 @@ export class Authenticator {
   /**
    * Answers a 401: learns the challenge and returns the header to retry with. `rejected` is the
    * header the registry just refused: a token equal to it is not handed out again.
+   * `responseUrl` is where the 401 came from: a challenge from any other origin than the
+   * registry's (a host a Link or a redirect led to) is refused, never answered with its credentials.
    */
   async challenge(
     registry: string,
     wwwAuthenticate: string | string[] | undefined,
     scopes: readonly string[],
     rejected: string | undefined,
+    responseUrl?: string,
   ): Promise<string> {
+    if (responseUrl !== undefined) {
+      const from = new URL(responseUrl);
+      if (from.origin !== new URL(this.registryOrigin(registry)).origin) {
+        throw new AuthError(
+          `authenticating to ${registry}`,
+          `${from.host}, which is not ${registry} itself, asked for credentials (HTTP 401); the credentials of ${registry} are sent to ${registry} only`,
+          'token-server',
+          401,
+        );
+      }
+    }
     const challenges = parseWwwAuthenticate(wwwAuthenticate);
     const bearer = challenges.find((c) => c.scheme === 'bearer' && c.params.realm);
     if (bearer) {
@@ -296,13 +326,9 @@ export class Authenticator {
       return this.remember(registry, { scopes, token: credential.registryToken, refreshAt: Number.POSITIVE_INFINITY });
     }
     const realm = state.realm as string;
-    let realmUrl: URL;
-    try {
-      realmUrl = new URL(realm);
-      if (realmUrl.protocol !== 'https:' && realmUrl.protocol !== 'http:') throw new Error('not http(s)');
-    } catch {
-      throw new AuthError(operation, `the registry named an unusable token realm '${realm}'`, 'token-server');
-    }
+    const problem = realmProblem(this.registryOrigin(registry), realm);
+    if (problem) throw new AuthError(operation, problem, 'token-server');
+    const realmUrl = new URL(realm);
 
     let body: { token?: string; access_token?: string; expires_in?: number; refresh_token?: string } | undefined;
     if (credential?.identityToken) {

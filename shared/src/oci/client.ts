@@ -1,16 +1,20 @@
 // The registry client (OCI distribution API v2) every action that touches a registry stands on:
 // manifests byte-exact and digest-verified, blobs streamed both ways with bounded memory,
 // cross-repository mounts, tag listing, the referrers API. Auth (anonymous, basic, bearer
-// challenge) and retries live in auth.ts and transport.ts; this file speaks the API.
+// challenge) and retries live in auth.ts and transport.ts, the upload path (sessions, chunks,
+// the 413 fallback) in blob-upload.ts; this file speaks the API.
 import { Readable } from 'node:stream';
 import { Authenticator, AuthError, repositoryScope } from './auth.js';
 import { type CredentialProvider, dockerConfigCredentials } from './credentials.js';
 import { DigestMismatchError, digestAlgorithm, digestOf, VerifyingStream } from './digest.js';
+import { isContentType, isMediaType, type Platform, quoteForeign } from './grammar.js';
 import { bareMediaType, MANIFEST_ACCEPT, MediaType } from './media-types.js';
-import { discardBody } from './http.js';
+import { BlobUploader, type UploadSession } from './blob-upload.js';
+import { indexManifests, toDescriptor } from './descriptor.js';
 import { digestProblem, isDigest, isValidTag, registryApiHost } from './reference.js';
 import {
   describeNetworkError,
+  discardResponse,
   type HttpRequest,
   type HttpResponse,
   header,
@@ -40,13 +44,7 @@ export interface ManifestResult {
   json: any;
 }
 
-export interface Platform {
-  os: string;
-  architecture: string;
-  variant?: string;
-  'os.version'?: string;
-  'os.features'?: string[];
-}
+export type { Platform };
 
 export interface Descriptor {
   mediaType: string;
@@ -85,50 +83,19 @@ export interface RegistryClientOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-type Action = 'pull' | 'push' | 'delete';
+export type RegistryAction = 'pull' | 'push' | 'delete';
+type Action = RegistryAction;
 
-function stringRecord(value: unknown): Record<string, string> | undefined {
-  if (!value || typeof value !== 'object' || Array.isArray(value)) return undefined;
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(value)) if (typeof v === 'string') out[k] = v;
-  return out;
-}
-
-/** A descriptor from manifest JSON, or undefined when the entry lacks what a descriptor must have. */
-export function toDescriptor(value: unknown): Descriptor | undefined {
-  const v = value as Record<string, unknown> | null;
-  if (!v || typeof v !== 'object') return undefined;
-  if (typeof v.mediaType !== 'string' || typeof v.digest !== 'string' || typeof v.size !== 'number') return undefined;
-  const d: Descriptor = { mediaType: v.mediaType, digest: v.digest, size: v.size };
-  const annotations = stringRecord(v.annotations);
-  if (annotations) d.annotations = annotations;
-  if (typeof v.artifactType === 'string') d.artifactType = v.artifactType;
-  const p = v.platform as Record<string, unknown> | undefined;
-  if (p && typeof p === 'object' && typeof p.os === 'string' && typeof p.architecture === 'string') {
-    const platform: Platform = { os: p.os, architecture: p.architecture };
-    if (typeof p.variant === 'string' && p.variant !== '') platform.variant = p.variant;
-    if (typeof p['os.version'] === 'string' && p['os.version'] !== '') platform['os.version'] = p['os.version'];
-    if (Array.isArray(p['os.features'])) {
-      platform['os.features'] = p['os.features'].filter((f): f is string => typeof f === 'string');
-    }
-    d.platform = platform;
-  }
-  return d;
-}
-
-/** The entries of an index (OCI index or Docker manifest list) with their platforms; [] for a single manifest. */
-export function indexManifests(manifest: Pick<ManifestResult, 'json'>): Descriptor[] {
-  const list = (manifest.json as { manifests?: unknown })?.manifests;
-  if (!Array.isArray(list)) return [];
-  return list.map(toDescriptor).filter((d): d is Descriptor => d !== undefined);
-}
+// Descriptors are parsed (and held to their grammar) in descriptor.ts, which other modules
+// import without loading the client.
+export { indexManifests, toDescriptor };
 
 /** `os/architecture[/variant]`, as docker and buildx write platforms. */
 export function formatPlatform(platform: Platform): string {
   return [platform.os, platform.architecture, platform.variant].filter(Boolean).join('/');
 }
 
-interface CallSpec {
+export interface CallSpec {
   operation: string;
   repo: RepositoryRef;
   /** token scopes the request needs */
@@ -141,6 +108,18 @@ interface CallSpec {
   body?: Buffer | string | Readable;
   /** follow 3xx (GET/HEAD of blobs and manifests), dropping Authorization on another origin */
   followRedirects?: boolean;
+  /** gives the call up, the request in flight included */
+  signal?: AbortSignal;
+}
+
+/** Bounds for a tag listing: where it stops, and when it is given up. */
+export interface ListTagsOptions {
+  /** aborts the listing, the page in flight included */
+  signal?: AbortSignal;
+  /** more pages than this is an error (default 10,000) */
+  maxPages?: number;
+  /** more tags than this is an error (default: no limit but maxPages) */
+  maxTags?: number;
 }
 
 /** OCI recommends registries accept manifests up to 4 MiB; twice that is read before giving up. */
@@ -180,20 +159,7 @@ function contentLength(res: HttpResponse): number | undefined {
   return Number(v);
 }
 
-/** `location` with `digest=` added to its query, whatever query it already has. */
-function withQuery(location: string, name: string, value: string): string {
-  const url = new URL(location);
-  url.searchParams.set(name, value);
-  return url.toString();
-}
-
-async function dump(res: HttpResponse): Promise<void> {
-  try {
-    await discardBody(res.body);
-  } catch {
-    // the connection is dropped instead of reused; nothing else to do
-  }
-}
+const dump = discardResponse;
 
 async function readBody(res: HttpResponse, max: number, what: string): Promise<Buffer> {
   const declared = contentLength(res);
@@ -216,63 +182,12 @@ async function readBody(res: HttpResponse, max: number, what: string): Promise<B
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** A PATCH refused with 413 is halved down to this size, not below. */
-const MIN_CHUNK_BYTES = 64 * 1024;
-
-/** An open upload session: its absolute Location and the chunk sizes the registry announced. */
-interface UploadSession {
-  location: string;
-  /** OCI-Chunk-Min-Length, 0 when not announced */
-  minChunk: number;
-  /** OCI-Chunk-Max-Length, undefined when not announced */
-  maxChunk?: number;
-}
-
-function positiveHeader(res: HttpResponse, name: string): number | undefined {
-  const v = header(res.headers, name);
-  if (v === undefined || !/^\d+$/.test(v.trim())) return undefined;
-  const n = Number(v);
-  return n > 0 && Number.isSafeInteger(n) ? n : undefined;
-}
-
-/** The session a 202 answer (POST of an upload or a mount that fell back) opened. */
-function uploadSession(res: HttpResponse, requestUrl: string): UploadSession | undefined {
-  const location = header(res.headers, 'location');
-  if (!location) return undefined;
-  return {
-    location: new URL(location, requestUrl).toString(),
-    minChunk: positiveHeader(res, 'oci-chunk-min-length') ?? 0,
-    maxChunk: positiveHeader(res, 'oci-chunk-max-length'),
-  };
-}
-
-/** A size the upload can announce: a non-negative safe integer; anything else means unknown. */
-function knownSize(size: number): boolean {
-  return Number.isSafeInteger(size) && size >= 0;
-}
-
-/** The registry refused a blob in one request (413 or 416): it wants chunks, at most maxChunk when it said. */
-class ChunksRequiredError extends Error {
-  readonly maxChunk: number | undefined;
-  constructor(status: number, maxChunk: number | undefined) {
-    super(`the registry refused the blob in one request (HTTP ${status})`);
-    this.name = 'ChunksRequiredError';
-    this.maxChunk = maxChunk;
-  }
-}
-
 export class RegistryClient {
   private readonly transport: Transport;
   private readonly auth: Authenticator;
   private readonly plainHttp: (registry: string) => boolean;
   private readonly logger?: RegistryClientOptions['logger'];
-  private readonly monolithicMax: number;
-  private readonly chunkBytes: number;
-  /**
-   * Registries that refused a blob in one request, with the largest chunk they announced: every
-   * later upload to them goes in chunks straight away.
-   */
-  private readonly chunkedRegistries = new Map<string, number | undefined>();
+  private readonly uploads: BlobUploader;
 
   constructor(options: RegistryClientOptions = {}) {
     this.logger = options.logger;
@@ -287,10 +202,22 @@ export class RegistryClient {
       credentials: options.credentials ?? dockerConfigCredentials({ env: options.env }),
       maskSecret: options.maskSecret,
       logger: options.logger,
+      registryOrigin: (registry) => this.baseUrl(registry),
     });
     this.plainHttp = options.plainHttp ?? loopbackHost;
-    this.monolithicMax = options.monolithicMaxBytes ?? Number.POSITIVE_INFINITY;
-    this.chunkBytes = options.chunkBytes ?? 16 * 1024 * 1024;
+    this.uploads = new BlobUploader(
+      {
+        transport: this.transport,
+        logger: options.logger,
+        url: (repo, path) => this.url(repo, path),
+        exchange: (spec) => this.exchange(spec),
+        call: (spec, handle, callOptions) => this.call(spec, handle, callOptions),
+        responseError: (...args) => this.responseError(...args),
+        statusError: (...args) => this.statusError(...args),
+        wrap: (operation, err) => this.wrap(operation, err),
+      },
+      { monolithicMaxBytes: options.monolithicMaxBytes, chunkBytes: options.chunkBytes },
+    );
   }
 
   /** total HTTP requests made, token requests included */
@@ -345,10 +272,16 @@ export class RegistryClient {
           throw new RegistryError(operation, 'the registry sent a manifest that is not JSON');
         }
         const bodyType = (json as { mediaType?: unknown })?.mediaType;
+        const contentType = header(res.headers, 'content-type');
         const mediaType =
           typeof bodyType === 'string' && bodyType !== ''
             ? bodyType
-            : bareMediaType(header(res.headers, 'content-type') ?? MediaType.OciManifest);
+            : contentType && isContentType(contentType)
+              ? bareMediaType(contentType)
+              : MediaType.OciManifest;
+        if (!isMediaType(mediaType)) {
+          throw new RegistryError(operation, `the manifest's mediaType ${quoteForeign(mediaType)} is not a media type`);
+        }
         return { digest, mediaType, bytes, json };
       },
     );
@@ -377,6 +310,7 @@ export class RegistryClient {
         const size = contentLength(res);
         const mediaType = header(res.headers, 'content-type');
         if (!headerDigest || !isDigest(headerDigest) || size === undefined || !mediaType) return undefined;
+        if (!isContentType(mediaType)) return undefined;
         if (isDigest(reference) && headerDigest !== reference) return undefined;
         return { mediaType: bareMediaType(mediaType), digest: headerDigest, size } satisfies Descriptor;
       },
@@ -479,13 +413,27 @@ export class RegistryClient {
 
   // ---- tags ----
 
-  /** all pages, sorted; [] for a repository the registry does not know */
-  async listTags(repo: RepositoryRef): Promise<string[]> {
+  /**
+   * All pages, sorted; [] for a repository the registry does not know. A listing longer than
+   * the bounds is an error, never a silent partial list; an abort stops it at once.
+   */
+  async listTags(repo: RepositoryRef, options: ListTagsOptions = {}): Promise<string[]> {
     const operation = `listing tags of ${repo.registry}/${repo.repository}`;
+    const maxPages = options.maxPages ?? MAX_PAGES;
+    const maxTags = options.maxTags ?? Number.POSITIVE_INFINITY;
+    const { signal } = options;
     const tags = new Set<string>();
     const seen = new Set<string>();
     let url: string | undefined = this.url(repo, `tags/list?n=${TAGS_PAGE}`);
-    while (url && !seen.has(url) && seen.size < MAX_PAGES) {
+    while (url && !seen.has(url)) {
+      if (signal?.aborted)
+        throw new RegistryError(operation, `given up after ${seen.size} page(s)`, { cause: signal.reason });
+      if (seen.size >= maxPages) {
+        throw new RegistryError(
+          operation,
+          `the registry kept sending pages: stopped after ${maxPages} (${tags.size} tags)`,
+        );
+      }
       seen.add(url);
       const pageUrl: string = url;
       const page = await this.call(
@@ -498,6 +446,7 @@ export class RegistryClient {
           url: pageUrl,
           headers: { accept: 'application/json' },
           followRedirects: true,
+          signal,
         },
         async (res) => {
           if (res.status === 404) {
@@ -531,6 +480,9 @@ export class RegistryClient {
       if (!page) break;
       const before = tags.size;
       for (const t of page.list) tags.add(t);
+      if (tags.size > maxTags) {
+        throw new RegistryError(operation, `the repository has more than ${maxTags} tags: stopped reading`);
+      }
       url = page.next;
       // A registry that honours `n` but sends no Link: a full page means asking on from its last tag.
       if (!url && page.list.length >= TAGS_PAGE && tags.size > before) {
@@ -686,11 +638,11 @@ export class RegistryClient {
     if (await this.headBlob(repo, desc.digest)) return 'existed';
     let session: UploadSession | undefined;
     if (options.mountFrom) {
-      const mount = await this.tryMount(repo, desc.digest, options.mountFrom);
+      const mount = await this.uploads.tryMount(repo, desc.digest, options.mountFrom);
       if (mount.mounted) return 'mounted';
       session = mount.session;
     }
-    await this.upload(operation, repo, desc, body, session);
+    await this.uploads.upload(operation, repo, desc, body, session);
     return 'uploaded';
   }
 
@@ -706,309 +658,17 @@ export class RegistryClient {
   /** true when mounted (201); false when the registry opened an upload session (cancelled) or refused */
   async mountBlob(repo: RepositoryRef, digest: string, from: RepositoryRef): Promise<boolean> {
     this.checkDigest(`mounting blob ${digest} into ${repo.registry}/${repo.repository}`, digest);
-    const mount = await this.tryMount(repo, digest, from);
-    if (mount.session) await this.cancelUpload(repo, mount.session.location);
+    const mount = await this.uploads.tryMount(repo, digest, from);
+    if (mount.session) await this.uploads.cancelUpload(repo, mount.session.location);
     return mount.mounted;
-  }
-
-  /**
-   * The mount request. 201: mounted. 202: the registry could not mount (unknown blob, or no
-   * read access to `from`) and opened an upload session instead, handed back for reuse.
-   * 401/403/404 (Harbor answers 401 when the token lacks pull on `from`): not mounted, and the
-   * plain upload that follows asks only for the target's scope.
-   */
-  private async tryMount(
-    repo: RepositoryRef,
-    digest: string,
-    from: RepositoryRef,
-  ): Promise<{ mounted: boolean; session?: UploadSession }> {
-    if (from.registry !== repo.registry || from.repository === repo.repository) return { mounted: false };
-    const operation = `mounting blob ${digest} from ${from.repository} into ${repo.registry}/${repo.repository}`;
-    const url = this.url(
-      repo,
-      `blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from.repository)}`,
-    );
-    try {
-      return await this.call(
-        {
-          operation,
-          repo,
-          scopes: [repositoryScope(repo.repository, 'pull,push'), repositoryScope(from.repository, 'pull')],
-          action: 'push',
-          method: 'POST',
-          url,
-          headers: { 'content-length': '0' },
-        },
-        async (res) => {
-          const text = await readText(res, 64 * 1024);
-          if (res.status === 201) return { mounted: true };
-          const session = res.status === 202 ? uploadSession(res, url) : undefined;
-          if (session) return { mounted: false, session };
-          if (res.status === 401 || res.status === 403 || res.status === 404) {
-            this.logger?.debug(`${operation}: HTTP ${res.status}, uploading instead`);
-            return { mounted: false };
-          }
-          throw await this.responseError(operation, res, repo, 'push', 'blob', text);
-        },
-      );
-    } catch (err) {
-      if (err instanceof AuthError || (err instanceof RegistryError && (err.status === 401 || err.status === 403))) {
-        this.logger?.debug(`${operation}: not authorised to mount, uploading instead`);
-        return { mounted: false };
-      }
-      throw err;
-    }
   }
 
   /**
    * Proves push permission without writing anything: opens an upload session (the push scope is
    * asked for and granted or refused) and cancels it. A refusal throws the registry's 401/403.
    */
-  async checkPushAccess(repo: RepositoryRef): Promise<void> {
-    const { location } = await this.startUpload(`checking push access to ${repo.registry}/${repo.repository}`, repo);
-    await this.cancelUpload(repo, location);
-  }
-
-  /** Opens an upload session: its absolute Location and the registry's chunk sizes. */
-  private async startUpload(operation: string, repo: RepositoryRef): Promise<UploadSession> {
-    const url = this.url(repo, 'blobs/uploads/');
-    return this.call(
-      {
-        operation,
-        repo,
-        scopes: [repositoryScope(repo.repository, 'pull,push')],
-        action: 'push',
-        method: 'POST',
-        url,
-        headers: { 'content-length': '0' },
-      },
-      async (res) => {
-        const text = await readText(res, 64 * 1024);
-        const session = res.status === 202 ? uploadSession(res, url) : undefined;
-        if (!session) throw await this.responseError(operation, res, repo, 'push', 'blob', text);
-        return session;
-      },
-      { retry: false },
-    );
-  }
-
-  private async cancelUpload(repo: RepositoryRef, location: string): Promise<void> {
-    try {
-      await this.call(
-        {
-          operation: 'cancelling an upload',
-          repo,
-          scopes: [repositoryScope(repo.repository, 'pull,push')],
-          action: 'push',
-          method: 'DELETE',
-          url: location,
-        },
-        (res) => dump(res),
-        { retry: false },
-      );
-    } catch {
-      // an abandoned session expires on the registry by itself
-    }
-  }
-
-  /**
-   * Uploads the blob, starting over from a fresh body stream and a fresh session on a retryable
-   * failure (a mount's session is used by the first attempt only). One streamed PUT when the
-   * size is known and the registry accepts it; PATCH chunks otherwise. A registry that refuses
-   * the single request (413/416) is remembered, and the same attempt starts over in chunks.
-   */
-  private async upload(
-    operation: string,
-    repo: RepositoryRef,
-    desc: { digest: string; size: number },
-    body: BlobBody,
-    session: UploadSession | undefined,
-  ): Promise<void> {
-    try {
-      await this.transport.retrying(operation, async (attempt) => {
-        let reuse = attempt === 0 ? session : undefined;
-        for (;;) {
-          const current = reuse ?? (await this.startUpload(operation, repo));
-          reuse = undefined;
-          const chunkSize = this.chunkSizeFor(repo.registry, desc.size, current);
-          let source: Readable | undefined;
-          try {
-            source = await body();
-            if (chunkSize === undefined) await this.putMonolithic(operation, repo, current.location, desc, source);
-            else await this.putChunked(operation, repo, current.location, desc, source, chunkSize);
-            return;
-          } catch (err) {
-            source?.destroy();
-            await this.cancelUpload(repo, current.location);
-            if (!(err instanceof ChunksRequiredError) || chunkSize !== undefined) throw err;
-            this.logger?.debug(`${operation}: ${err.message}; uploading in chunks from now on`);
-            this.chunkedRegistries.set(repo.registry, err.maxChunk ?? current.maxChunk);
-          }
-        }
-      });
-    } catch (err) {
-      if (err instanceof RetryableStatusError) {
-        const { status, headers, text } = err.response;
-        throw await this.statusError(operation, status, headers, text, { repo, action: 'push', kind: 'blob' }, err);
-      }
-      throw this.wrap(operation, err);
-    }
-  }
-
-  /**
-   * undefined: the blob goes up in one streamed request. Otherwise the PATCH chunk size:
-   * chunkBytes, at least the registry's minimum, at most its maximum (announced now or before).
-   */
-  private chunkSizeFor(registry: string, size: number, session: UploadSession): number | undefined {
-    const learned = this.chunkedRegistries.get(registry);
-    const maxChunk =
-      session.maxChunk !== undefined && learned !== undefined
-        ? Math.min(session.maxChunk, learned)
-        : (session.maxChunk ?? learned);
-    const demanded = this.chunkedRegistries.has(registry) || (maxChunk !== undefined && size > maxChunk);
-    if (knownSize(size) && size <= this.monolithicMax && !demanded) return undefined;
-    const chunk = Math.max(this.chunkBytes, session.minChunk);
-    return maxChunk !== undefined ? Math.max(1, Math.min(chunk, maxChunk)) : chunk;
-  }
-
-  /**
-   * The body checked against the blob's digest and size while it is sent. A stream from getBlob
-   * of the same blob already is such a check: hashing it twice would cost a pass over every byte.
-   */
-  private verified(source: Readable, desc: { digest: string; size: number }): VerifyingStream {
-    const size = knownSize(desc.size) ? desc.size : undefined;
-    if (source instanceof VerifyingStream && source.verifies(desc.digest, size)) return source;
-    const verifier = new VerifyingStream(desc.digest, {
-      size,
-      what: `the content given for blob ${desc.digest}`,
-    });
-    source.on('error', (err) => verifier.destroy(err));
-    source.pipe(verifier);
-    return verifier;
-  }
-
-  private async putMonolithic(
-    operation: string,
-    repo: RepositoryRef,
-    location: string,
-    desc: { digest: string; size: number },
-    source: Readable,
-  ): Promise<void> {
-    const url = withQuery(location, 'digest', desc.digest);
-    const res = await this.exchange({
-      operation,
-      repo,
-      scopes: [repositoryScope(repo.repository, 'pull,push')],
-      action: 'push',
-      method: 'PUT',
-      url,
-      headers: { 'content-type': 'application/octet-stream', 'content-length': String(desc.size) },
-      body: this.verified(source, desc),
-    });
-    if (res.status === 413 || res.status === 416) {
-      await dump(res);
-      throw new ChunksRequiredError(res.status, positiveHeader(res, 'oci-chunk-max-length'));
-    }
-    await this.finishUpload(operation, repo, res, desc.digest);
-  }
-
-  /**
-   * PATCH chunks of `chunkSize` bytes (the last one shorter), each at the Location the previous
-   * answer gave, then the closing PUT. One chunk is in memory at a time; the size may be unknown.
-   */
-  private async putChunked(
-    operation: string,
-    repo: RepositoryRef,
-    firstLocation: string,
-    desc: { digest: string; size: number },
-    source: Readable,
-    chunkSize: number,
-  ): Promise<void> {
-    const scopes = [repositoryScope(repo.repository, 'pull,push')];
-    let location = firstLocation;
-    let offset = 0;
-    // A PATCH answered 413 (a body limit in front of the registry) is sent again in halves; the
-    // smaller size then holds for the rest of this blob and for later uploads to the registry.
-    let limit = chunkSize;
-    const sendPiece = async (piece: Buffer): Promise<boolean> => {
-      const res = await this.exchange({
-        operation,
-        repo,
-        scopes,
-        action: 'push',
-        method: 'PATCH',
-        url: location,
-        headers: {
-          'content-type': 'application/octet-stream',
-          'content-range': `${offset}-${offset + piece.length - 1}`,
-          'content-length': String(piece.length),
-        },
-        body: piece,
-      });
-      if (res.status === 413 && piece.length > MIN_CHUNK_BYTES) {
-        await dump(res);
-        return false;
-      }
-      await this.transport.throwIfRetryable(res);
-      const text = await readText(res, 64 * 1024);
-      const next = header(res.headers, 'location');
-      if (res.status !== 202 || !next) throw await this.responseError(operation, res, repo, 'push', 'blob', text);
-      location = new URL(next, location).toString();
-      offset += piece.length;
-      return true;
-    };
-    const send = async (chunk: Buffer): Promise<void> => {
-      for (let start = 0; start < chunk.length; ) {
-        const piece = chunk.subarray(start, start + limit);
-        if (await sendPiece(piece)) {
-          start += piece.length;
-          continue;
-        }
-        limit = Math.max(MIN_CHUNK_BYTES, Math.floor(piece.length / 2));
-        this.chunkedRegistries.set(repo.registry, Math.min(limit, this.chunkedRegistries.get(repo.registry) ?? limit));
-        this.logger?.debug(
-          `${operation}: a ${piece.length}-byte chunk was refused (HTTP 413); sending ${limit}-byte chunks`,
-        );
-      }
-    };
-    // One buffer, refilled for every chunk: a PATCH is answered only after its body was read.
-    const buffer = Buffer.allocUnsafe(chunkSize);
-    let filled = 0;
-    for await (const piece of this.verified(source, desc)) {
-      let data = piece as Buffer;
-      while (data.length > 0) {
-        const n = data.copy(buffer, filled);
-        filled += n;
-        data = data.subarray(n);
-        if (filled === chunkSize) {
-          await send(buffer);
-          filled = 0;
-        }
-      }
-    }
-    if (filled > 0) await send(buffer.subarray(0, filled));
-    const res = await this.exchange({
-      operation,
-      repo,
-      scopes,
-      action: 'push',
-      method: 'PUT',
-      url: withQuery(location, 'digest', desc.digest),
-      headers: { 'content-length': '0' },
-    });
-    await this.finishUpload(operation, repo, res, desc.digest);
-  }
-
-  private async finishUpload(operation: string, repo: RepositoryRef, res: HttpResponse, digest: string): Promise<void> {
-    await this.transport.throwIfRetryable(res);
-    if (res.status !== 201 && res.status !== 204 && res.status !== 200) {
-      throw await this.responseError(operation, res, repo, 'push', 'blob');
-    }
-    await dump(res);
-    const stored = header(res.headers, 'docker-content-digest');
-    if (stored && isDigest(stored) && stored !== digest) {
-      throw new DigestMismatchError(digest, stored, 'the blob as the registry stored it');
-    }
+  checkPushAccess(repo: RepositoryRef): Promise<void> {
+    return this.uploads.checkPushAccess(repo);
   }
 
   // ---- referrers ----
@@ -1104,7 +764,13 @@ export class RegistryClient {
     const send = (url: string, authorization: string | undefined, body?: CallSpec['body']): Promise<HttpResponse> => {
       const headers: Record<string, string> = { ...(spec.headers ?? {}) };
       if (authorization && new URL(url).origin === origin) headers.authorization = authorization;
-      return this.transport.send({ method: spec.method, url, headers, body } satisfies HttpRequest);
+      return this.transport.send({
+        method: spec.method,
+        url,
+        headers,
+        body,
+        signal: spec.signal,
+      } satisfies HttpRequest);
     };
     let authorization = await this.auth.authorize(registry, spec.scopes);
     let res = await send(spec.url, authorization, spec.body);
@@ -1115,7 +781,7 @@ export class RegistryClient {
         // A stream is spent: the upload starts over (the token cache now knows the challenge).
         throw new RetryableStatusError(401, res.headers, '', undefined);
       }
-      authorization = await this.auth.challenge(registry, challenge, spec.scopes, authorization);
+      authorization = await this.auth.challenge(registry, challenge, spec.scopes, authorization, spec.url);
       res = await send(spec.url, authorization, spec.body);
     } else if (!authorization && res.status < 400) {
       this.auth.markAnonymous(registry);

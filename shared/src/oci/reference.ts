@@ -82,6 +82,17 @@ export function formatReference(ref: Reference, options: { familiar?: boolean } 
   return `${name}${ref.tag ? `:${ref.tag}` : ''}${ref.digest ? `@${ref.digest}` : ''}`;
 }
 
+/**
+ * The text with URL userinfo cut out (`https://user:pw@host/x` → `https://host/x`,
+ * `user:pw@host/repo` → `host/repo`), so a reference or URL can be quoted in a message without
+ * the password someone pasted into it.
+ */
+export function stripUserinfo(text: string): string {
+  return text
+    .replace(/([a-z][a-z0-9+.-]*:\/\/)[^/\s]*@/gi, '$1')
+    .replace(/^(\s*)[^/\s:@]+:[^/\s]*@(?=[^/@\s]+\/)/, '$1');
+}
+
 /** Normalises a registry host: Docker Hub spellings to docker.io, host names to lower case. */
 export function normalizeRegistryHost(host: string): string {
   const lower = host.toLowerCase();
@@ -96,7 +107,9 @@ export function normalizeRegistryHost(host: string): string {
  */
 export function parseReference(text: string, options: { input?: string; defaultTag?: boolean } = {}): Reference {
   const fail = (why: string): never => {
-    throw new ConfigurationError(`'${text}' is not a valid image reference: ${why}`, options.input);
+    const quoted = stripUserinfo(text);
+    const credentials = quoted !== text ? ' (and credentials do not belong in a reference)' : '';
+    throw new ConfigurationError(`'${quoted}' is not a valid image reference: ${why}${credentials}`, options.input);
   };
   const value = text.trim();
   if (value === '') fail('it is empty');

@@ -5,6 +5,7 @@
 // belongs to, so promote and retention treat them as edges of the same graph.
 import { createHash } from 'node:crypto';
 import type { Descriptor, ManifestResult, RegistryClient, RepositoryRef } from './client.js';
+import { indexManifests } from './descriptor.js';
 import { MediaType } from './media-types.js';
 
 /** Sigstore bundles (cosign v3 signatures and attestations), every bundle version. */
@@ -190,7 +191,8 @@ export async function listReferrers(
     descriptors.push(d);
   };
   for (const d of apiList ?? []) add(d);
-  if (index && Array.isArray(index.json?.manifests)) for (const d of index.json.manifests) add(d);
+  // entries of the tag-schema index are parsed like the API's: held to their grammar
+  if (index) for (const d of indexManifests(index)) add(d);
   const listing: ReferrerListing = { descriptors, api: apiList !== null };
   if (index) listing.fallbackIndex = index;
   return listing;

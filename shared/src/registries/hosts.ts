@@ -1,6 +1,7 @@
 // Registry hosts: normalising what users type as a registry, telling which cloud or service
 // runs it from the host name alone, and the key the docker CLI files its credentials under.
 import { ConfigurationError } from '../errors.js';
+import { stripUserinfo } from '../oci/reference.js';
 
 export const PROVIDERS = ['basic', 'ghcr', 'dockerhub', 'ecr', 'ecr-public', 'gar', 'acr'] as const;
 export type Provider = (typeof PROVIDERS)[number];
@@ -28,6 +29,13 @@ export function normalizeRegistry(text: string | undefined, input = 'registry'):
   const host = (value.split('/')[0] ?? '').toLowerCase();
   if (DOCKER_HUB_ALIASES.has(host)) return 'docker.io';
   if (!/^(\[[0-9a-f:.]+\]|[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*)(:\d{1,5})?$/.test(host)) {
+    const quoted = stripUserinfo(text ?? '');
+    if (quoted !== text) {
+      throw new ConfigurationError(
+        `'${quoted}' carries credentials in the URL: give the registry host alone and the credentials as username and password`,
+        input,
+      );
+    }
     throw new ConfigurationError(
       `'${text}' is not a registry host (expected a host name with an optional port, such as ghcr.io, 123456789012.dkr.ecr.eu-west-1.amazonaws.com or 127.0.0.1:5000)`,
       input,
@@ -89,4 +97,32 @@ export function isLoopbackHost(registry: string): boolean {
 export function registryBaseUrl(registry: string): string {
   if (registry === 'docker.io') return 'https://registry-1.docker.io';
   return `${isLoopbackHost(registry) ? 'http' : 'https'}://${registry}`;
+}
+
+/** A URL for a message: origin and path, never userinfo or query (either may be a credential). */
+function urlText(url: URL): string {
+  return `${url.protocol}//${url.host}${url.pathname}`;
+}
+
+/**
+ * Why credentials must not be sent to a token realm a registry named, or undefined when they
+ * may: the realm must be an http(s) URL, and https unless the registry is plain http on loopback.
+ */
+export function realmProblem(registryOrigin: string, realm: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(realm);
+  } catch {
+    return 'the registry named a token realm that is not a URL';
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    return `the registry named a token realm that is not http(s) (${url.protocol})`;
+  }
+  if (url.protocol === 'http:') {
+    const registry = new URL(registryOrigin);
+    if (registry.protocol !== 'http:' || !isLoopbackHost(registry.hostname)) {
+      return `the registry named the plain-http token realm ${urlText(url)}: credentials would travel unencrypted, so no token is asked for (a plain-http realm is accepted only for a plain-http registry on this machine)`;
+    }
+  }
+  return undefined;
 }

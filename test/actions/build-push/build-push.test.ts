@@ -126,7 +126,8 @@ describe('inputs', () => {
     ],
     [{ tags: [] }, "Input 'tags': is required to push"],
     [{ merge: ['r/a@sha256:00'], pushByDigest: true }, "Input 'push-by-digest': cannot be used together with merge"],
-    [{ secrets: [['a b', 'x']] as Array<[string, string]> }, "Input 'secrets': secret id 'a b'"],
+    [{ secrets: [['a b', 'x']] as Array<[string, string]> }, "Input 'secrets': a secret id may only hold"],
+    [{ secretFiles: [['a b', 'x']] as Array<[string, string]> }, "Input 'secret-files': secret id 'a b'"],
     [{ provenance: 'maybe' }, "Input 'provenance': 'maybe' is not accepted"],
   ])('rejects %j', (over, message) => {
     expect(() => validate({ ...baseInputs, ...over })).toThrow(message);

@@ -32,7 +32,7 @@ function filesOf(zip: Buffer): Record<string, string> {
 }
 
 describe('retention-cleanup plan upload', () => {
-  it('uploads plan.json and restore.json as one artifact named after the step\'s own directory', async () => {
+  it("uploads plan.json and restore.json as one artifact named after the step's own directory", async () => {
     const r = await runAction('retention-cleanup', {
       inputs: { repositories: `${stack.anonymous.host}/${repository}`, provider: 'oci', 'dry-run': 'true' },
       env: { ACTIONS_RUNTIME_TOKEN: fake.token, ACTIONS_RESULTS_URL: fake.url },

@@ -170,6 +170,8 @@ describe('Authenticator', () => {
       credentials: staticCredentials(credential ? { 'reg.test': credential } : {}),
       maskSecret: (s) => masked.push(s),
       now,
+      // reg.test stands for a plain-http registry on this machine, as the token server is
+      registryOrigin: () => 'http://127.0.0.1:5000',
     });
     return { auth, masked };
   };
