@@ -99,6 +99,16 @@ const cases = {
   'retention-cleanup': { inputs: { repositories: `${host}/bench/app`, 'dry-run': 'true' } },
   // editing one manifest in the workspace: the first run writes it, the others find it up to date
   'gitops-update': { inputs: { image: 'ghcr.io/name/app', tag: '1.0.1', files: 'deploy/*.yaml', mode: 'none' } },
+  // signing by key with an SBOM attestation (cosign key: scrypt included); later runs find both already there
+  'sbom-sign': {
+    inputs: {
+      image: `${host}/bench/app@${digest}`,
+      sbom: join(root, '../shared/fixtures/sbom/syft-spdx-2.3-alpine.json'),
+      key: join(root, 'test/fixtures/sigstore/cosign.key'),
+      'key-password': 'correct horse battery',
+      attest: 'sbom',
+    },
+  },
 };
 mkdirSync(join(dir, 'deploy'));
 writeFileSync(

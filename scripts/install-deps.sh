@@ -31,8 +31,10 @@ for p in "${packages[@]}"; do
   installed "$p" || missing+=("$p")
 done
 
-engines() { # the newer dockerd and buildx the build-push tests use, unpacked beside the repo
+engines() { # the newer dockerd and buildx the build-push tests use, cosign and oras that check
+  # what sbom-sign writes: unpacked beside the repo
   bash "$(dirname "$0")/install-engines.sh"
+  bash "$(dirname "$0")/install-sigstore-tools.sh"
 }
 
 if ((${#missing[@]} == 0)); then

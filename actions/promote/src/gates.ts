@@ -1,13 +1,31 @@
-// Promotion gates, checked on the source digest before anything is written: a signature
-// exists, required tags sit on the same digest, the image is old enough. Every gate is
-// evaluated so that one run reports all reasons for a refusal.
+// Promotion gates, checked on the source digest before anything is written: a valid signature
+// (verified with the public key when one is given) and the required attestations, required tags
+// on the same digest, the image is old enough. Every gate is evaluated so that one run reports
+// all reasons for a refusal.
+import type { KeyObject } from 'node:crypto';
 import { describeError, OperationError } from '#shared/errors.js';
 import type { Descriptor, ManifestResult, RegistryClient, RepositoryRef } from '#shared/oci/client.js';
 import { isIndexMediaType } from '#shared/oci/media-types.js';
 import { formatReference } from '#shared/oci/reference.js';
-import { cosignTag, listReferrers, SIGNATURE_ARTIFACT_TYPES, SIGSTORE_BUNDLE_PREFIX } from '#shared/oci/referrers.js';
+import {
+  listReferrers,
+  referrerDescriptor,
+  SIGNATURE_ARTIFACT_TYPES,
+  SIGSTORE_BUNDLE_PREFIX,
+  subjectOf,
+} from '#shared/oci/referrers.js';
+import { COSIGN_SIGN_PREDICATE } from '#shared/sigstore/bundle-referrer.js';
+import { foreignText as f } from '#shared/sigstore/foreign-text.js';
+import { type LayerVerdict, verifyLegacyAttestations, verifyLegacySignatures } from '#shared/sigstore/cosign-legacy.js';
+import {
+  type BundleVerdict,
+  type BundleVerifier,
+  createBundleVerifier,
+  type IdentityPolicy,
+  verifyBundleReferrers,
+} from '#shared/sigstore/verify-bundle.js';
 
-export type GateName = 'require-signature' | 'require-tags' | 'require-age';
+export type GateName = 'require-signature' | 'require-tags' | 'require-age' | 'require-attestations';
 
 export interface GateResult {
   gate: GateName;
@@ -21,6 +39,12 @@ export interface GateOptions {
   requireTags: readonly string[];
   /** milliseconds */
   requireAge: number | undefined;
+  /** signatures and attestations must verify with this key (cosign.pub); implies require-signature */
+  publicKey?: KeyObject | undefined;
+  /** predicate type URIs that must be attested for the digest */
+  requireAttestations?: readonly string[] | undefined;
+  /** keyless: Sigstore bundle referrers verified against this trusted root and identity; implies require-signature */
+  keyless?: { policy: IdentityPolicy; trustedRoot: unknown } | undefined;
 }
 
 const CREATED_ANNOTATION = 'org.opencontainers.image.created';
@@ -35,25 +59,162 @@ export function isCosignSignature(desc: { artifactType?: string }): boolean {
   );
 }
 
-export async function checkSignature(client: ClientForGates, repo: RepositoryRef, digest: string): Promise<GateResult> {
-  const sigTag = cosignTag(digest, 'sig');
-  if (await client.headManifest(repo, sigTag)) {
-    return { gate: 'require-signature', passed: true, detail: `cosign signature tag ${sigTag}` };
-  }
+/** At most this many rejected candidates are named in a refusal; the rest are counted. */
+const MAX_REASONS = 5;
+
+function listReasons(verdicts: readonly LayerVerdict[]): string {
+  const shown = verdicts.slice(0, MAX_REASONS).map((v) => `${f(v.layer)}: ${v.detail}`);
+  if (verdicts.length > MAX_REASONS) shown.push(`${verdicts.length - MAX_REASONS} more`);
+  return shown.join('; ');
+}
+
+/**
+ * Signature referrers of the digest, each fetched and judged by what its manifest says: its
+ * `subject` must be the digest and its own artifact type a signature's. An index entry's
+ * artifactType alone proves nothing (anyone who can push a tag writes the index).
+ */
+async function signatureReferrers(
+  client: ClientForGates,
+  repo: RepositoryRef,
+  digest: string,
+): Promise<{ valid: Descriptor[]; refused: LayerVerdict[] }> {
   const { descriptors } = await listReferrers(client, repo, digest);
-  const signature = descriptors.find(isCosignSignature);
-  if (signature) {
+  const valid: Descriptor[] = [];
+  const refused: LayerVerdict[] = [];
+  for (const entry of descriptors.filter(isCosignSignature)) {
+    if (entry.digest === digest) {
+      refused.push({ layer: entry.digest, valid: false, detail: 'the referrer entry is the image itself' });
+      continue;
+    }
+    let manifest: ManifestResult;
+    try {
+      manifest = await client.getManifest(repo, entry.digest);
+    } catch (err) {
+      refused.push({
+        layer: entry.digest,
+        valid: false,
+        detail: `the referrer cannot be read (${f(describeError(err))})`,
+      });
+      continue;
+    }
+    const subject = subjectOf(manifest.json);
+    const own = referrerDescriptor(manifest);
+    if (subject?.digest !== digest) {
+      refused.push({
+        layer: entry.digest,
+        valid: false,
+        detail: subject ? `its subject is ${f(subject.digest)}, not ${digest}` : 'it has no subject',
+      });
+    } else if (!isCosignSignature(own)) {
+      refused.push({
+        layer: entry.digest,
+        valid: false,
+        detail: `it is ${f(own.artifactType ?? 'an untyped manifest')}, not a signature, whatever the index says`,
+      });
+    } else {
+      valid.push(own);
+    }
+  }
+  return { valid, refused };
+}
+
+/** Bundle verdicts, computed once per run when keyless verification is asked for. */
+export type BundleVerdicts = () => Promise<BundleVerdict[]>;
+
+export async function checkSignature(
+  client: ClientForGates,
+  repo: RepositoryRef,
+  digest: string,
+  publicKey?: KeyObject,
+  bundles?: BundleVerdicts,
+): Promise<GateResult> {
+  const gate = 'require-signature';
+  const verified = Boolean(publicKey || bundles);
+  if (bundles) {
+    const verdicts = (await bundles()).filter(
+      (v) => v.predicateType === undefined || v.predicateType === COSIGN_SIGN_PREDICATE,
+    );
+    const keyless = verdicts.find((v) => v.valid);
+    if (keyless) return { gate, passed: true, detail: `Sigstore bundle referrer ${keyless.layer}: ${keyless.detail}` };
+    const legacy = publicKey ? await verifyLegacySignatures(client, repo, digest, publicKey) : undefined;
+    const good = legacy?.verdicts.find((v) => v.valid);
+    if (legacy && good) return { gate, passed: true, detail: `cosign signature in ${legacy.tag}: ${good.detail}` };
+    const refused = [...verdicts, ...(legacy?.verdicts ?? [])];
     return {
-      gate: 'require-signature',
-      passed: true,
-      detail: `signature referrer ${signature.digest} (${signature.artifactType})`,
+      gate,
+      passed: false,
+      detail: refused.length
+        ? `no valid signature for ${digest}: ${listReasons(refused)}`
+        : `no Sigstore bundle signature referrer${publicKey ? ' and no cosign signature' : ''} found for ${digest}`,
     };
   }
+  const legacy = await verifyLegacySignatures(client, repo, digest, publicKey);
+  const good = legacy.verdicts.find((v) => v.valid);
+  if (good) return { gate, passed: true, detail: `cosign signature in ${legacy.tag}: ${good.detail}` };
+  const referrers = verified ? { valid: [], refused: [] } : await signatureReferrers(client, repo, digest);
+  const bundle = referrers.valid[0];
+  if (bundle) {
+    return {
+      gate,
+      passed: true,
+      detail: `signature referrer ${bundle.digest} (${f(bundle.artifactType)}) with subject ${digest} (not verified: no public-key given)`,
+    };
+  }
+  const refused = [...legacy.verdicts, ...referrers.refused];
+  if (refused.length) {
+    return { gate, passed: false, detail: `no valid signature for ${digest}: ${listReasons(refused)}` };
+  }
   return {
-    gate: 'require-signature',
+    gate,
     passed: false,
-    detail: `no cosign signature (tag ${sigTag}) and no Sigstore bundle referrer found for ${digest}`,
+    detail: legacy.found
+      ? `${legacy.tag} holds no simple-signing layer`
+      : publicKey
+        ? `no cosign signature (tag ${legacy.tag}) found for ${digest}; Sigstore bundle referrers are not verified with public-key`
+        : `no cosign signature (tag ${legacy.tag}) and no Sigstore bundle referrer found for ${digest}`,
   };
+}
+
+/** Every required predicate type must be attested for the digest (and verify with the key, when given). */
+export async function checkAttestations(
+  client: ClientForGates,
+  repo: RepositoryRef,
+  digest: string,
+  required: readonly string[],
+  publicKey?: KeyObject,
+  bundles?: BundleVerdicts,
+): Promise<GateResult> {
+  const gate = 'require-attestations';
+  // keyless only: the legacy tag is read (and verified) only when a key can verify it
+  const found =
+    bundles && !publicKey
+      ? { tag: 'bundle referrers', found: true, verdicts: [] as LayerVerdict[] }
+      : await verifyLegacyAttestations(client, repo, digest, publicKey);
+  const fromBundles = bundles ? (await bundles()).filter((v) => v.predicateType !== COSIGN_SIGN_PREDICATE) : [];
+  const all: LayerVerdict[] = [...fromBundles, ...found.verdicts];
+  const missing: string[] = [];
+  const passed: string[] = [];
+  for (const type of required) {
+    if (all.some((v) => v.valid && v.predicateType === type)) {
+      passed.push(type);
+      continue;
+    }
+    const tried = all.filter((v) => v.predicateType === type || v.predicateType === undefined);
+    missing.push(tried.length ? `${type} (${listReasons(tried)})` : `${type} (none attested)`);
+  }
+  if (missing.length) {
+    const where = found.found ? `in ${found.tag}` : `(no ${found.tag} tag)`;
+    return { gate, passed: false, detail: `no valid attestation ${where} for ${missing.join(', ')}` };
+  }
+  const how = bundles
+    ? publicKey
+      ? 'verified with public-key or the certificate identity'
+      : 'verified for the certificate identity'
+    : publicKey
+      ? 'verified with public-key'
+      : 'not verified: no public-key given';
+  const where = bundles && !publicKey ? 'bundle referrers' : found.tag;
+  return { gate, passed: true, detail: `${passed.join(', ')} attested for ${digest} in ${where} (${how})` };
 }
 
 export async function checkRequiredTags(
@@ -212,7 +373,26 @@ export async function checkGates(
       results.push({ gate, passed: false, detail: `the check failed: ${describeError(err)}` });
     }
   };
-  if (options.requireSignature) await guard('require-signature', () => checkSignature(client, repo, root.digest));
+  let bundles: BundleVerdicts | undefined;
+  const keyless = options.keyless;
+  if (keyless) {
+    let cached: Promise<BundleVerdict[]> | undefined;
+    bundles = () => {
+      cached ??= createBundleVerifier(keyless.trustedRoot, keyless.policy).then((verifier: BundleVerifier) =>
+        verifyBundleReferrers(client, repo, root.digest, verifier),
+      );
+      return cached;
+    };
+  }
+  if (options.requireSignature || options.publicKey || bundles) {
+    await guard('require-signature', () => checkSignature(client, repo, root.digest, options.publicKey, bundles));
+  }
+  const attestations = options.requireAttestations ?? [];
+  if (attestations.length) {
+    await guard('require-attestations', () =>
+      checkAttestations(client, repo, root.digest, attestations, options.publicKey, bundles),
+    );
+  }
   if (options.requireTags.length)
     await guard('require-tags', () => checkRequiredTags(client, repo, root.digest, options.requireTags));
   if (options.requireAge !== undefined) {

@@ -13,6 +13,7 @@ import { formatPlatform, parsePlatform } from '#shared/oci/copy.js';
 import { isValidTag, type Reference } from '#shared/oci/reference.js';
 import { parseList } from '#shared/parse.js';
 import { compileTagPatterns, type TagMatcher } from '#shared/policy/tag-patterns.js';
+import { getSignatureGateInputs, type SignatureGateInputs } from './gate-inputs.js';
 import { parseSource, resolveSyncPairs, resolveTargets, type SyncPair, type Target } from './targets.js';
 
 export const REFERRER_MODES = ['all', 'signatures', 'none'] as const;
@@ -24,7 +25,7 @@ export interface ImmutableTags {
   matcher: TagMatcher | undefined;
 }
 
-export interface PromoteInputs {
+export interface PromoteInputs extends SignatureGateInputs {
   source: Reference;
   targets: Target[];
   referrers: ReferrerMode;
@@ -90,6 +91,7 @@ export function getInputs(): PromoteInputs {
     requireTags,
     requireAge: getDurationInput('require-age'),
     dryRun: getBooleanInput('dry-run', false),
+    ...getSignatureGateInputs(),
   };
 }
 
@@ -112,7 +114,17 @@ export const CONFLICT_POLICIES = ['warn', 'fail'] as const;
 export type ConflictPolicy = (typeof CONFLICT_POLICIES)[number];
 
 /** Inputs that only make sense for one promoted digest. */
-const NOT_IN_SYNC_MODE = ['platforms', 'require-signature', 'require-tags', 'require-age'];
+const NOT_IN_SYNC_MODE = [
+  'platforms',
+  'require-signature',
+  'public-key',
+  'certificate-identity',
+  'certificate-identity-regexp',
+  'certificate-oidc-issuer',
+  'require-attestations',
+  'require-tags',
+  'require-age',
+];
 
 /** The sync-mode inputs, or undefined when `sync-tags` is not given (a plain promotion). */
 export function getSyncInputs(): SyncInputs | undefined {

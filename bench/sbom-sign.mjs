@@ -1,0 +1,169 @@
+// sbom-sign benchmark: the sbom-sign bundle (dist/sbom-sign/index.js, run the way the runner runs
+// it) signing an image and attaching its SPDX SBOM as an attestation, against `cosign sign --key`
+// + `cosign attest --key --type spdxjson` (cosign 2.5 from Debian trixie, see
+// scripts/install-sigstore-tools.sh) on the same registry, with the same cosign key and the same
+// real SBOM (syft SPDX 2.3, 91 KB), transparency log off on both sides. Each run signs a fresh
+// image digest on both sides, so that neither finds its own work already there; the order
+// alternates. Goal: the bundle <= 1.0x cosign's time.
+// Build the bundle first: node scripts/build.mjs sbom-sign
+// Usage: node bench/sbom-sign.mjs [--runs 7]
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { arg, benchWorkspace, startRegistry } from './lib.mjs';
+
+const root = new URL('..', import.meta.url).pathname;
+const RUNS = arg('runs', 7);
+const bundle = join(root, 'dist/sbom-sign/index.js');
+const toolsDir = process.env.SIGSTORE_TOOLS_DIR ?? join(root, '.tools', 'sigstore');
+const cosignBin = join(toolsDir, 'usr/bin/cosign');
+const keyFile = join(root, 'test/fixtures/sigstore/cosign.key');
+const PASSWORD = 'correct horse battery';
+const sbom = join(root, '../shared/fixtures/sbom/syft-spdx-2.3-alpine.json');
+for (const [path, how] of [
+  [bundle, 'node scripts/build.mjs sbom-sign'],
+  [cosignBin, 'bash scripts/install-sigstore-tools.sh'],
+  [sbom, 'the shared fixtures beside the repository'],
+]) {
+  if (!existsSync(path)) {
+    console.error(`${path} is missing: ${how}`);
+    process.exit(1);
+  }
+}
+
+const bench = benchWorkspace('bench-sbom-sign-');
+const { work, track, finish } = bench;
+const sha256 = (b) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+
+async function put(url, body, contentType) {
+  const res = await fetch(url, { method: 'PUT', body, headers: { 'content-type': contentType } });
+  if (!res.ok) throw new Error(`PUT ${url}: ${res.status} ${await res.text()}`);
+}
+
+async function pushBlob(reg, repo, bytes) {
+  const digest = sha256(bytes);
+  const start = await fetch(`${reg.url}/v2/${repo}/blobs/uploads/`, { method: 'POST' });
+  if (start.status !== 202) throw new Error(`start upload: ${start.status}`);
+  const loc = new URL(start.headers.get('location'), reg.url);
+  loc.searchParams.set('digest', digest);
+  await put(loc, bytes, 'application/octet-stream');
+  return { digest, size: bytes.length };
+}
+
+/** A one-layer image with random content: a digest neither side has signed yet. */
+async function pushImage(reg, repo) {
+  const layer = await pushBlob(reg, repo, randomBytes(64 * 1024));
+  const config = await pushBlob(
+    reg,
+    repo,
+    Buffer.from(
+      JSON.stringify({
+        architecture: 'amd64',
+        os: 'linux',
+        rootfs: { type: 'layers', diff_ids: [layer.digest] },
+        config: {},
+      }),
+    ),
+  );
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', ...layer }],
+    }),
+  );
+  const digest = sha256(manifest);
+  await put(`${reg.url}/v2/${repo}/manifests/${digest}`, manifest, 'application/vnd.oci.image.manifest.v1+json');
+  return `${reg.host}/${repo}@${digest}`;
+}
+
+function timed(cmd, args, env) {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = track(spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env }));
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    child.on('close', (code) => {
+      const ms = performance.now() - t0;
+      if (code !== 0)
+        reject(new Error(`${cmd} ${args.slice(0, 2).join(' ')} failed (${code}): ${out.trim().split('\n').at(-1)}`));
+      else resolve(ms);
+    });
+  });
+}
+
+async function sbomSign(image, n) {
+  const dir = join(work, `run-${n}`);
+  mkdirSync(join(dir, 'home'), { recursive: true });
+  const env = {
+    PATH: process.env.PATH,
+    HOME: join(dir, 'home'),
+    GITHUB_ACTIONS: 'true',
+    RUNNER_TEMP: dir,
+    INPUT_IMAGE: image,
+    INPUT_SBOM: sbom,
+    'INPUT_SBOM-FORMAT': 'spdx-json',
+    INPUT_SIGN: 'key',
+    INPUT_KEY: keyFile,
+    'INPUT_KEY-PASSWORD': PASSWORD,
+    INPUT_ATTEST: 'sbom',
+    INPUT_FORMAT: 'legacy',
+  };
+  for (const k of ['GITHUB_OUTPUT', 'GITHUB_STATE', 'GITHUB_ENV', 'GITHUB_PATH', 'GITHUB_STEP_SUMMARY']) {
+    env[k] = join(dir, k.toLowerCase());
+    writeFileSync(env[k], '');
+  }
+  const ms = await timed(process.execPath, [bundle], env);
+  const out = readFileSync(env.GITHUB_OUTPUT, 'utf8');
+  if (!out.includes('.sig') || !out.includes('https://spdx.dev/Document'))
+    throw new Error(`sbom-sign wrote no signature: ${out}`);
+  return ms;
+}
+
+async function cosign(image, n) {
+  const home = join(work, `cosign-${n}`);
+  mkdirSync(home, { recursive: true });
+  const env = { PATH: process.env.PATH, HOME: home, COSIGN_PASSWORD: PASSWORD };
+  const common = ['--key', keyFile, '--tlog-upload=false', '--allow-insecure-registry', '--allow-http-registry', '-y'];
+  const sign = await timed(cosignBin, ['sign', ...common, image], env);
+  const attest = await timed(cosignBin, ['attest', ...common, '--type', 'spdxjson', '--predicate', sbom, image], env);
+  return sign + attest;
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+try {
+  const reg = await startRegistry(bench);
+  const ours = [];
+  const theirs = [];
+  // one warm-up each: page cache, the registry's first requests
+  await sbomSign(await pushImage(reg, 'bench/ours'), 'warm');
+  await cosign(await pushImage(reg, 'bench/cosign'), 'warm');
+  for (let i = 0; i < RUNS; i++) {
+    const a = await pushImage(reg, 'bench/ours');
+    const b = await pushImage(reg, 'bench/cosign');
+    if (i % 2 === 0) {
+      ours.push(await sbomSign(a, i));
+      theirs.push(await cosign(b, i));
+    } else {
+      theirs.push(await cosign(b, i));
+      ours.push(await sbomSign(a, i));
+    }
+  }
+  const o = median(ours);
+  const t = median(theirs);
+  console.log(`runs: ${RUNS} (median), one image signed + SPDX SBOM attested per run, same key, tlog off`);
+  console.log(`sbom-sign bundle:           ${o.toFixed(0)} ms  [${ours.map((x) => x.toFixed(0)).join(', ')}]`);
+  console.log(`cosign sign + cosign attest: ${t.toFixed(0)} ms  [${theirs.map((x) => x.toFixed(0)).join(', ')}]`);
+  console.log(`ratio (sbom-sign / cosign): ${(o / t).toFixed(2)}x (goal <= 1.0x)`);
+  await finish(0);
+} catch (err) {
+  console.error(err);
+  await finish(1);
+}

@@ -1,0 +1,202 @@
+// A private Sigstore instance on 127.0.0.1 for keyless tests: @sigstore/mock's Fulcio, Rekor and
+// timestamp-authority handlers behind one HTTP server (the bundle under test reaches them by
+// `fulcio-url` / `rekor-url` / `tsa-url`, as it would a private instance), and the trusted root
+// (CA, CT log, transparency log, TSA) assembled from the same keys, for `trusted-root`.
+//
+// Two things the mocks do differently from the real services are bridged here, in the open:
+// - Fulcio: the mock takes the certificate SAN from one claim of the token as it is; real
+//   Fulcio makes `https://github.com/<job_workflow_ref>` of a GitHub Actions token. The token
+//   is checked against the OIDC fake (audience `sigstore`, its signature) and handed on with that
+//   SAN in a claim the mock reads.
+// - Rekor: the mock stores the proposed `dsse` entry as the entry body; real Rekor stores the
+//   canonical dsse v0.0.1 body (hashes of envelope and payload, signatures with verifiers),
+//   which is what verifiers compare. The proposal is turned into that body first.
+// The clock is fixed at a whole second: the mock TSA's ASN.1 encoder drops trailing zeros of the
+// time fraction (`.120` becomes `.12`, which @sigstore/core refuses). It runs 3 s ahead: the mock
+// TSA issues its own certificates at the real time (rounded up to the second), and the verifier
+// wants the timestamp inside their validity.
+import { createHash, generateKeyPairSync } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  fulcioHandler,
+  type HandlerFn,
+  initializeCA,
+  initializeCTLog,
+  initializeTLog,
+  initializeTSA,
+  rekorHandler,
+  tsaHandler,
+} from '@sigstore/mock';
+import type { OidcFake } from './actions-oidc.js';
+
+export interface SigstoreFake {
+  url: string;
+  fulcioUrl: string;
+  rekorUrl: string;
+  tsaUrl: string;
+  /** the TrustedRoot JSON (sigstore protobuf-specs) for these services */
+  trustedRoot: object;
+  /** the time every certificate, log entry and timestamp carries */
+  clock: Date;
+  requests: Array<{ path: string; status: number }>;
+  close(): Promise<void>;
+}
+
+const b64 = (b: ArrayBufferView | Buffer) => Buffer.from(b as Uint8Array).toString('base64');
+
+function newKeyPair() {
+  return generateKeyPairSync('ec', { namedCurve: 'P-256' });
+}
+
+/** The canonical dsse v0.0.1 body Rekor stores for a proposed dsse entry. */
+export function canonicalDsseBody(proposed: {
+  spec: { proposedContent: { envelope: string; verifiers: string[] } };
+}): object {
+  const envelopeText = proposed.spec.proposedContent.envelope;
+  const envelope = JSON.parse(envelopeText) as { payload: string; signatures: Array<{ sig: string }> };
+  const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+  return {
+    apiVersion: '0.0.1',
+    kind: 'dsse',
+    spec: {
+      envelopeHash: { algorithm: 'sha256', value: sha(envelopeText) },
+      payloadHash: { algorithm: 'sha256', value: sha(Buffer.from(envelope.payload, 'base64')) },
+      signatures: envelope.signatures.map((s, i) => ({
+        signature: s.sig,
+        verifier: proposed.spec.proposedContent.verifiers[i] ?? proposed.spec.proposedContent.verifiers[0],
+      })),
+    },
+  };
+}
+
+export interface SigstoreFakeOptions {
+  oidc: OidcFake;
+  /** a clock for the CA (for expired certificates); default: the shared fixed clock */
+  caClock?: Date;
+}
+
+export async function startSigstoreFake(options: SigstoreFakeOptions): Promise<SigstoreFake> {
+  const now = Date.now();
+  // a whole second, ahead of the TSA's certificates (see above)
+  const clock = new Date(Math.floor(now / 1000) * 1000 + 3000);
+  const requests: SigstoreFake['requests'] = [];
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  const ctKeys = newKeyPair();
+  const caKeys = newKeyPair();
+  const tlogKeys = newKeyPair();
+  const tsaKeys = newKeyPair();
+  const ctlog = await initializeCTLog(ctKeys, clock);
+  const ca = await initializeCA(caKeys, ctlog, options.caClock ?? clock);
+  const tlog = await initializeTLog(url, tlogKeys, clock);
+  const tsa = await initializeTSA(tsaKeys, clock);
+
+  const fulcio = fulcioHandler(ca, { subjectClaim: 'fulcio_san' }).fn;
+  const rekor = rekorHandler(tlog).fn;
+  const timestamp = tsaHandler(tsa).fn;
+
+  const fulcioFn: HandlerFn = async (body) => {
+    const request = JSON.parse(body) as { credentials?: { oidcIdentityToken?: string } };
+    const token = request.credentials?.oidcIdentityToken ?? '';
+    const claims = options.oidc.verify(token, 'sigstore');
+    if (!claims) return { statusCode: 401, response: 'the identity token was not issued for audience sigstore' };
+    const workflowRef = claims.job_workflow_ref;
+    if (typeof workflowRef !== 'string')
+      return { statusCode: 400, response: 'the token has no job_workflow_ref claim' };
+    const payload = Buffer.from(JSON.stringify({ ...claims, fulcio_san: `https://github.com/${workflowRef}` }));
+    const rewritten = `e30.${payload.toString('base64url')}.`;
+    return fulcio(JSON.stringify({ ...request, credentials: { oidcIdentityToken: rewritten } }));
+  };
+  const rekorFn: HandlerFn = async (body) => {
+    const proposed = JSON.parse(body);
+    return rekor(JSON.stringify(proposed.kind === 'dsse' ? canonicalDsseBody(proposed) : proposed));
+  };
+
+  const routes: Record<string, HandlerFn> = {
+    '/api/v2/signingCert': fulcioFn,
+    '/api/v1/log/entries': rekorFn,
+    '/api/v1/timestamp': timestamp,
+  };
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', async () => {
+      const path = new URL(req.url ?? '/', url).pathname;
+      const fn = req.method === 'POST' ? routes[path] : undefined;
+      let status = 404;
+      let body: string | Buffer = 'not found';
+      let type = 'text/plain';
+      if (fn) {
+        const r = await fn(Buffer.concat(chunks).toString('utf8'));
+        status = r.statusCode;
+        body = typeof r.response === 'string' ? r.response : Buffer.from(r.response as Uint8Array);
+        type = r.contentType ?? 'text/plain';
+      }
+      requests.push({ path, status });
+      res.writeHead(status, { 'content-type': type });
+      res.end(body);
+    });
+  });
+
+  const start = new Date(clock.getTime() - 7 * 24 * 3600 * 1000).toISOString();
+  const spki = (k: ReturnType<typeof newKeyPair>) => b64(k.publicKey.export({ format: 'der', type: 'spki' }));
+  const trustedRoot = {
+    mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
+    tlogs: [
+      {
+        baseUrl: url,
+        hashAlgorithm: 'SHA2_256',
+        publicKey: { rawBytes: spki(tlogKeys), keyDetails: 'PKIX_ECDSA_P256_SHA_256', validFor: { start } },
+        logId: {
+          keyId: b64(
+            createHash('sha256')
+              .update(tlogKeys.publicKey.export({ format: 'der', type: 'spki' }))
+              .digest(),
+          ),
+        },
+      },
+    ],
+    certificateAuthorities: [
+      {
+        subject: { organization: 'sigstore.mock', commonName: 'sigstore' },
+        uri: url,
+        certChain: { certificates: [{ rawBytes: b64(ca.rootCertificate) }] },
+        validFor: { start },
+      },
+    ],
+    ctlogs: [
+      {
+        baseUrl: url,
+        hashAlgorithm: 'SHA2_256',
+        publicKey: { rawBytes: b64(ctlog.publicKey), keyDetails: 'PKIX_ECDSA_P256_SHA_256', validFor: { start } },
+        logId: { keyId: b64(ctlog.logID) },
+      },
+    ],
+    timestampAuthorities: [
+      {
+        subject: { organization: 'sigstore.mock', commonName: 'tsa' },
+        uri: url,
+        certChain: { certificates: [{ rawBytes: b64(tsa.intCertificate) }, { rawBytes: b64(tsa.rootCertificate) }] },
+        validFor: { start },
+      },
+    ],
+  };
+
+  return {
+    url,
+    fulcioUrl: url,
+    rekorUrl: url,
+    tsaUrl: url,
+    trustedRoot,
+    clock,
+    requests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
