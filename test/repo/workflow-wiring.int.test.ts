@@ -37,6 +37,7 @@ let app: string;
 let sha: string;
 const closers: Closeable[] = [];
 let github: WorkflowRunOptions['github'];
+let policy: string;
 
 function git(cwd: string, ...args: string[]): string {
   return execFileSync('git', ['-c', 'user.name=T', '-c', 'user.email=t@example.invalid', ...args], {
@@ -124,6 +125,16 @@ describe('release.yml', () => {
     }>('test/fakes/sigstore.ts');
     const sigstore = await startSigstoreFake({ oidc });
     closers.push(sigstore);
+    // the repository that calls promote.yml, holding the trusted root of that Sigstore
+    policy = join(work, 'policy');
+    mkdirSync(join(policy, '.github/sigstore'), { recursive: true });
+    writeFileSync(
+      join(policy, '.github/sigstore/trusted_root.json'),
+      JSON.stringify((sigstore as unknown as { trustedRoot: object }).trustedRoot),
+    );
+    git(policy, 'init', '-q', '-b', 'main');
+    git(policy, 'add', '-A');
+    git(policy, 'commit', '-q', '-m', 'trusted root');
     // the deployment repository behind a local git server that wants the token
     const { startGitHttp } = await load<{
       startGitHttp: (root: string, token: string, hook: () => Promise<void>) => Promise<Closeable & { url: string }>;
@@ -233,6 +244,31 @@ describe('release.yml', () => {
     expect(sign?.outputs.digest).toBe(run.outputs.digest);
     expect(sign?.outputs['certificate-identity']).toBe(IDENTITY);
     expect(JSON.parse(sign?.outputs.attestations ?? '[]').length).toBe(3);
+  });
+
+  it('promote.yml lets the keyless signature of this release through its gate, and no other identity', async () => {
+    const promote = (identity: string) =>
+      runWorkflow(join(repoRoot, '.github/workflows/promote.yml'), {
+        github: { ...github, event_name: 'workflow_dispatch' },
+        checkoutFrom: policy,
+        inputs: {
+          image: run.outputs.image ?? '',
+          environment: 'prod',
+          targets: 'prod',
+          'certificate-identity': identity,
+          'trusted-root': '.github/sigstore/trusted_root.json',
+          'require-attestations': 'cyclonedx,slsa-provenance',
+          registry: registry.host,
+          username: registry.user.username,
+        },
+        secrets: { password: registry.user.password },
+      });
+    const passed = await promote(IDENTITY);
+    expectClean(passed);
+    expect(passed.outputs.digest).toBe(run.outputs.digest);
+    const refused = await promote(IDENTITY.replace('release.yml', 'other.yml'));
+    expect(refused.jobs.promote?.result).toBe('failure');
+    expect(refused.steps.find((s) => s.step === 'promote')?.error).toContain('identity');
   });
 
   it('commits the new digest into the dev deployment files', () => {
