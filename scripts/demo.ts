@@ -43,6 +43,8 @@ function git(cwd: string, ...args: string[]): string {
   return execFileSync('git', ['-c', 'user.name=Demo', '-c', 'user.email=demo@example.invalid', ...args], {
     cwd,
     encoding: 'utf8',
+    // git's own notes (an empty repository cloned) stay out of the output; errors keep stderr
+    stdio: ['ignore', 'pipe', 'pipe'],
   }).trim();
 }
 
@@ -273,6 +275,7 @@ async function main(): Promise<void> {
         registry: host,
         username: USER,
         'gitops-image': production,
+        'gitops-tag': '1.2.0',
         'gitops-files': 'prod/*.yaml',
         'gitops-repository': 'demo/deploy',
         'gitops-mode': 'commit',
@@ -327,7 +330,7 @@ async function main(): Promise<void> {
     );
     if (digest !== release.outputs.digest) throw new Error(`expected ${release.outputs.digest}`);
 
-    const cosign = which('cosign') ?? [join(repoRoot, '.tools/cosign/usr/bin/cosign')].find((p) => existsSync(p));
+    const cosign = which('cosign') ?? [join(repoRoot, '.tools/sigstore/usr/bin/cosign')].find((p) => existsSync(p));
     if (cosign) {
       const out = execFileSync(
         cosign,

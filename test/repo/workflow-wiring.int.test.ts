@@ -43,6 +43,8 @@ function git(cwd: string, ...args: string[]): string {
   return execFileSync('git', ['-c', 'user.name=T', '-c', 'user.email=t@example.invalid', ...args], {
     cwd,
     encoding: 'utf8',
+    // git's own notes (an empty repository cloned) stay out of the output; errors keep stderr
+    stdio: ['ignore', 'pipe', 'pipe'],
   }).trim();
 }
 
