@@ -92,6 +92,7 @@ function expectClean(run: WorkflowRun): void {
 
 describe('release.yml', () => {
   let run: WorkflowRun;
+  let releaseOptions: WorkflowRunOptions;
 
   beforeAll(async () => {
     // Trivy's databases in the local registry, the recorded report behind the stand-in Trivy
@@ -158,7 +159,7 @@ describe('release.yml', () => {
     const gitServer = await startGitHttp(serverRoot, GIT_TOKEN, () => Promise.resolve());
     closers.push(gitServer);
 
-    run = await runWorkflow(join(repoRoot, '.github/workflows/release.yml'), {
+    releaseOptions = {
       github,
       checkoutFrom: app,
       inputs: {
@@ -190,7 +191,8 @@ describe('release.yml', () => {
         return env;
       },
       toolCache: seedTrivy,
-    });
+    };
+    run = await runWorkflow(join(repoRoot, '.github/workflows/release.yml'), releaseOptions);
   }, 600_000);
 
   it('runs every job and leg, and reads nothing that was not produced', () => {
@@ -271,6 +273,34 @@ describe('release.yml', () => {
     const refused = await promote(IDENTITY.replace('release.yml', 'other.yml'));
     expect(refused.jobs.promote?.result).toBe('failure');
     expect(refused.steps.find((s) => s.step === 'promote')?.error).toContain('identity');
+  });
+
+  it('releases each image of a monorepo on its own: two images, two platforms each', async () => {
+    const names = [`${registry.host}/wiring/api`, `${registry.host}/wiring/web`];
+    const mono = await runWorkflow(join(repoRoot, '.github/workflows/release.yml'), {
+      ...releaseOptions,
+      inputs: {
+        ...releaseOptions.inputs,
+        image: '',
+        images: JSON.stringify(names.map((name) => ({ name }))),
+        // the recorded report holds 3 critical findings: each gate breaks, warn lets the release go on
+        'max-critical': '0',
+        'gitops-files': '',
+      },
+    });
+    expectClean(mono);
+    expect(mono.jobs.build?.legs.length).toBe(4);
+    expect(mono.jobs.deploy?.result).toBe('skipped');
+    const releases = Object.values(
+      JSON.parse(mono.outputs.releases ?? '{}') as Record<string, { name: string; digest: string; tags: string }>,
+    );
+    expect(releases.map((r) => r.name).sort()).toEqual(names);
+    for (const r of releases) expect(r.tags.split('\n')).toContain(`${r.name}:1.2.0`);
+    const signed = mono.steps.filter((s) => s.job === 'sign' && s.step === 'sign').map((s) => s.outputs.digest);
+    expect(signed.sort()).toEqual(releases.map((r) => r.digest).sort());
+    const scans = mono.steps.filter((s) => s.job === 'scan' && s.step === 'scan').map((s) => s.outputs.passed);
+    expect(scans).toEqual(['false', 'false']);
+    expect(mono.outputs['scan-passed']).toBe('false');
   });
 
   it('commits the new digest into the dev deployment files', () => {
