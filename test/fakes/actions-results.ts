@@ -3,9 +3,13 @@
 // and the blob-storage URLs they hand out (Azure Blob REST: Put Blob, Put Block, Put Block List,
 // Get Blob Properties, Get Blob with ranges). The runtime token is checked the way the service
 // does: a JWT whose `scp` claim holds `Actions.Results:<run-backend-id>:<job-backend-id>`.
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export interface StoredArtifact {
   name: string;
@@ -265,4 +269,19 @@ export async function startResultsFake(): Promise<ResultsFake> {
         server.close(() => r());
       }),
   };
+}
+
+/** The files of an uploaded artifact zip (name -> text), read with the system's unzip. */
+export function artifactFiles(zip: Buffer): Record<string, string> {
+  const dir = mkdtempSync(join(tmpdir(), 'unzip-'));
+  writeFileSync(join(dir, 'a.zip'), zip);
+  const names = execFileSync('zipinfo', ['-1', join(dir, 'a.zip')], { encoding: 'utf8' })
+    .trim()
+    .split('\n');
+  return Object.fromEntries(
+    names.map((n) => [
+      n,
+      execFileSync('unzip', ['-p', join(dir, 'a.zip'), n], { encoding: 'utf8', maxBuffer: 1 << 26 }),
+    ]),
+  );
 }

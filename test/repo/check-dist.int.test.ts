@@ -11,7 +11,10 @@ const action = 'compute-tags';
 let dir: string;
 
 async function git(...args: string[]): Promise<void> {
-  await runCommand('git', ['-c', 'user.name=ci', '-c', 'user.email=ci@example.com', ...args], { cwd: dir });
+  // no background `gc --auto`: it may still write into .git while the folder is removed
+  await runCommand('git', ['-c', 'user.name=ci', '-c', 'user.email=ci@example.com', '-c', 'gc.auto=0', ...args], {
+    cwd: dir,
+  });
 }
 
 beforeAll(async () => {
@@ -31,7 +34,7 @@ beforeAll(async () => {
 });
 
 afterAll(() => {
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  if (dir) rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
 });
 
 describe('check-dist', () => {

@@ -1,5 +1,6 @@
 // Keyless attachment: each statement (the cosign v3 signature statement, then the attestations)
 // signed into its own Sigstore bundle and pushed as a referrer of the image digest.
+import type { SerializedBundle } from '@sigstore/bundle';
 import type { Descriptor, RegistryClient, RepositoryRef } from '#shared/oci/client.js';
 import { pushBundleReferrer } from '#shared/sigstore/bundle-referrer.js';
 import type { Statement } from '#shared/sigstore/in-toto.js';
@@ -12,6 +13,8 @@ export interface AttachedBundle {
   /** `referrers-api` or the fallback tag that lists it */
   listedBy: string;
   logIndex?: string;
+  /** the Sigstore bundle pushed (for the workflow artifact) */
+  bundle: SerializedBundle;
 }
 
 export interface AttachedBundles {
@@ -37,6 +40,7 @@ export async function attachBundles(
       predicateType: statement.predicateType,
       digest: pushed.digest,
       listedBy: pushed.listedBy,
+      bundle: signed.bundle,
     };
     if (signed.logIndex !== undefined) out.logIndex = signed.logIndex;
     return out;

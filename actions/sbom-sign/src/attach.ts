@@ -6,6 +6,7 @@ import type { RepositoryRef } from '#shared/oci/client.js';
 import {
   attestationLayer,
   type LegacyClient,
+  type LegacyLayer,
   relateAttestation,
   sameSignature,
   signatureLayer,
@@ -21,8 +22,9 @@ export function dockerReference(repo: RepositoryRef): string {
 }
 
 export interface Attached {
-  signature?: WriteLayerResult;
-  attestations: Array<WriteLayerResult & { predicateType: string }>;
+  /** with the layer this run signed (for the workflow artifact) */
+  signature?: WriteLayerResult & { layer: LegacyLayer };
+  attestations: Array<WriteLayerResult & { predicateType: string; layer: LegacyLayer }>;
 }
 
 export async function attachLegacy(
@@ -37,16 +39,17 @@ export async function attachLegacy(
   const attached: Attached = { attestations: [] };
   if (options.sign) {
     const layer = signatureLayer(dockerReference(repo), digest, privateKey);
-    attached.signature = await writeLegacyLayer(client, repo, digest, 'sig', layer, async (existing, payload) =>
+    const written = await writeLegacyLayer(client, repo, digest, 'sig', layer, async (existing, payload) =>
       (await sameSignature(existing, payload, layer, key)) ? 'same' : 'other',
     );
+    attached.signature = { ...written, layer };
   }
   for (const statement of statements) {
     const layer = attestationLayer(statement, privateKey);
     const written = await writeLegacyLayer(client, repo, digest, 'att', layer, (existing, payload) =>
       relateAttestation(existing, payload, { statement }, key),
     );
-    attached.attestations.push({ ...written, predicateType: statement.predicateType });
+    attached.attestations.push({ ...written, predicateType: statement.predicateType, layer });
   }
   return attached;
 }

@@ -12,6 +12,8 @@ import {
 import { maskSecret } from '#shared/action/log.js';
 import { ConfigurationError } from '#shared/errors.js';
 import { parseReference, type Reference } from '#shared/oci/reference.js';
+import { DEFAULT_TRIVY_VERSION } from '#shared/trivy/checksums.js';
+import { DEFAULT_TRIVY_DOWNLOAD_URL, type TrivySource } from '#shared/trivy/install.js';
 import { PUBLIC_FULCIO_URL, PUBLIC_REKOR_URL } from '#shared/sigstore/keyless.js';
 import { SBOM_FORMATS, type SbomFormat } from './sbom.js';
 
@@ -35,8 +37,8 @@ export interface SbomSignInputs {
   image: Reference;
   sbom: SbomSource;
   sbomFormat: SbomFormat;
-  /** the trivy executable for `sbom: generate` */
-  trivyPath: string;
+  /** where the trivy of `sbom: generate` comes from (trivy-path, else a verified install) */
+  trivy: TrivySource;
   sign: SignMode;
   /** the key file's text (masked) */
   key: string | undefined;
@@ -48,6 +50,8 @@ export interface SbomSignInputs {
   keyless: KeylessInputs | undefined;
   /** sign each platform manifest of an index as well */
   signPlatforms: boolean;
+  /** the workflow artifact's name, when `upload-artifact` is true */
+  artifactName: string | undefined;
 }
 
 function parseUrl(name: string, value: string): string {
@@ -198,12 +202,26 @@ export function getInputs(): SbomSignInputs {
   if (signPlatforms && sign === 'none') {
     throw new ConfigurationError('needs a signature (sign: keyless or key)', 'sign-platforms');
   }
+  const artifactName = getInput('artifact-name') ?? 'sbom-sign';
+  // the artifact service refuses these characters in a name
+  if (/["<>|*?\r\n\\/:]/.test(artifactName)) {
+    throw new ConfigurationError(
+      `'${artifactName}' holds a character artifact names cannot have (" : < > | * ? \\ / or a line break)`,
+      'artifact-name',
+    );
+  }
   return {
     image,
     sbom,
     signPlatforms,
+    artifactName: getBooleanInput('upload-artifact', false) ? artifactName : undefined,
     sbomFormat: getEnumInput('sbom-format', SBOM_FORMATS, 'spdx-json'),
-    trivyPath: getInput('trivy-path') ?? 'trivy',
+    trivy: {
+      path: getInput('trivy-path'),
+      version: getInput('trivy-version') ?? DEFAULT_TRIVY_VERSION,
+      downloadUrl: getInput('trivy-download-url') ?? DEFAULT_TRIVY_DOWNLOAD_URL,
+      checksum: getInput('trivy-checksum'),
+    },
     sign,
     key,
     keyPassword,

@@ -6,7 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { actionLogger, debug, group, info, maskSecret } from '#shared/action/log.js';
 import { setOutputs } from '#shared/action/outputs.js';
-import { writeSummary } from '#shared/action/summary.js';
+import { addParagraph, writeSummary } from '#shared/action/summary.js';
+import { artifactUploader } from '#shared/artifacts/upload.js';
+import { actionsCache } from '#shared/cache/actions-cache.js';
 import { ConfigurationError, OperationError } from '#shared/errors.js';
 import { runCommand } from '#shared/exec.js';
 import {
@@ -26,8 +28,11 @@ import {
   slsaProvenance,
 } from '#shared/sigstore/in-toto.js';
 import { COSIGN_SIGN_PREDICATE, pushBundleReferrer } from '#shared/sigstore/bundle-referrer.js';
+import { SIGNATURE_ANNOTATION } from '#shared/sigstore/cosign-legacy.js';
 import { actionsIdToken, createKeylessSigner } from '#shared/sigstore/keyless.js';
 import { KeyError, loadPrivateKey, type SigningKey } from '#shared/sigstore/keys.js';
+import { resolveTrivyExecutable } from '#shared/trivy/install.js';
+import { type SignedFile, writeArtifactFiles } from './artifact.js';
 import { attachLegacy } from './attach.js';
 import { getInputs, type SbomSignInputs } from './inputs.js';
 import { parseSbom, SbomError, type SbomInfo } from './sbom.js';
@@ -103,10 +108,28 @@ export async function produceSbom(
   return { path, digest: `sha256:${createHash('sha256').update(bytes).digest('hex')}`, info: parsed };
 }
 
+/** `upload-artifact: true`: the SBOM and what was signed, through the suite's one uploader. */
+async function uploadArtifact(
+  inputs: SbomSignInputs,
+  workDir: string,
+  sbom: SbomResult | undefined,
+  signed: readonly SignedFile[],
+): Promise<void> {
+  if (inputs.artifactName === undefined) return;
+  const dir = join(workDir, 'artifact');
+  const files = await writeArtifactFiles(dir, sbom?.path, signed);
+  if (files.length === 0) return;
+  const result = await group('Artifact', () =>
+    artifactUploader(process.env).upload(inputs.artifactName as string, files, dir),
+  );
+  info(result.note);
+  addParagraph(result.note);
+}
+
 export async function main(): Promise<void> {
   const inputs = getInputs();
   debug(
-    `inputs: image=${formatReference(inputs.image)} sbom=${inputs.sbom.kind === 'file' ? inputs.sbom.path : inputs.sbom.kind} sbom-format=${inputs.sbomFormat} sign=${inputs.sign} attest=${inputs.attest.join(',') || 'none'} format=${inputs.format} trivy-path=${inputs.trivyPath}`,
+    `inputs: image=${formatReference(inputs.image)} sbom=${inputs.sbom.kind === 'file' ? inputs.sbom.path : inputs.sbom.kind} sbom-format=${inputs.sbomFormat} sign=${inputs.sign} attest=${inputs.attest.join(',') || 'none'} format=${inputs.format} trivy=${inputs.trivy.path ?? `install ${inputs.trivy.version}`}`,
   );
   const key = await loadKey(inputs);
   const client = new RegistryClient({
@@ -135,9 +158,20 @@ export async function main(): Promise<void> {
       );
     }
     const workDir = await mkdtemp(join(process.env.RUNNER_TEMP || tmpdir(), 'sbom-sign-'));
-    const sbom = await group('SBOM', () =>
-      produceSbom(inputs, pinned, new TrivySbomGenerator(inputs.trivyPath, runCommand), workDir),
-    );
+    const sbom = await group('SBOM', async () => {
+      // installed only when it will run: a given SBOM file needs no Trivy
+      const generator: SbomGenerator = {
+        generate: async (image, format, output) => {
+          const trivy = await resolveTrivyExecutable(inputs.trivy, {
+            env: process.env,
+            cache: actionsCache(actionLogger, process.env),
+            logger: actionLogger,
+          });
+          await new TrivySbomGenerator(trivy, runCommand).generate(image, format, output);
+        },
+      };
+      return produceSbom(inputs, pinned, generator, workDir);
+    });
     if (sbom) {
       info(`SBOM ${sbom.path}: ${sbom.info.version}, ${sbom.info.packages} packages, ${sbom.digest}`);
     }
@@ -217,6 +251,12 @@ export async function main(): Promise<void> {
         'rekor-log-index': bundles.signature.logIndex ?? '',
       });
       writeKeylessSummary({ pinned, sbom, bundles, issuer, where });
+      await uploadArtifact(inputs, workDir, sbom, [
+        { kind: 'bundle', role: 'signature', predicateType: COSIGN_SIGN_PREDICATE, json: bundles.signature.bundle },
+        ...bundles.attestations.map(
+          (a): SignedFile => ({ kind: 'bundle', role: 'attestation', predicateType: a.predicateType, json: a.bundle }),
+        ),
+      ]);
       await writeSummary();
       return;
     }
@@ -256,6 +296,18 @@ export async function main(): Promise<void> {
       'rekor-log-index': '',
     });
     writeSignSummary({ pinned, digest, sbom, attached, keySource: key?.source });
+    const signed: SignedFile[] = [];
+    if (attached.signature) {
+      const layer = attached.signature.layer;
+      signed.push({
+        kind: 'signature',
+        payload: layer.payload,
+        signatureBase64: layer.annotations[SIGNATURE_ANNOTATION] ?? '',
+      });
+    }
+    for (const a of attached.attestations)
+      signed.push({ kind: 'attestation', predicateType: a.predicateType, envelope: a.layer.payload });
+    await uploadArtifact(inputs, workDir, sbom, signed);
     await writeSummary();
   } finally {
     await client.close();

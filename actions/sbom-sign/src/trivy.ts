@@ -1,6 +1,6 @@
 // The seam to the Trivy executable for `sbom: generate`. The executable is whatever `trivy-path`
-// names, else `trivy` on PATH; the image is read from the registry by digest (no daemon), with
-// the credentials of the docker config, as trivy-scan reads it.
+// names, else the release the shared installer put in the tool cache; the image is read from the
+// registry by digest (no daemon), with the credentials of the docker config, as trivy-scan does.
 import { OperationError } from '#shared/errors.js';
 import { type CommandRunner, lastMeaningfulLine } from '#shared/exec.js';
 import type { SbomFormat } from './sbom.js';

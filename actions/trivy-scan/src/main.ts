@@ -25,7 +25,7 @@ import {
   TRIVY_DB,
   TRIVY_JAVA_DB,
 } from '#shared/trivy/db.js';
-import { installTrivy } from '#shared/trivy/install.js';
+import { resolveTrivyExecutable } from '#shared/trivy/install.js';
 import { parseTrivyReport, type TrivyReport, TrivyReportError } from '#shared/trivy/report.js';
 import { Trivy } from '#shared/trivy/trivy.js';
 import { evaluateGate } from './gate.js';
@@ -33,32 +33,6 @@ import { EXTRA_FORMATS, readInputs, type TrivyScanInputs } from './inputs.js';
 import { verdictLine, writeScanSummary } from './summary.js';
 
 const logger = actionLogger;
-
-async function trivyExecutable(
-  inputs: TrivyScanInputs,
-  cache: FolderCache | undefined,
-  env: NodeJS.ProcessEnv,
-): Promise<string> {
-  if (inputs.trivyPath) return inputs.trivyPath;
-  const installed = await installTrivy({
-    version: inputs.trivyVersion,
-    downloadUrl: inputs.trivyDownloadUrl,
-    checksum: inputs.trivyChecksum,
-    toolCacheDir: env.RUNNER_TOOL_CACHE || join(env.RUNNER_TEMP || '/tmp', 'tool-cache'),
-    tempDir: join(env.RUNNER_TEMP || '/tmp', 'trivy-download'),
-    persistence: cache
-      ? {
-          restore: (dir, key) => cache.restore([dir], key),
-          save: async (dir, key) => {
-            await cache.save([dir], key);
-          },
-        }
-      : undefined,
-    logger,
-  });
-  info(`trivy ${installed.version} (${installed.source}, archive sha256 ${installed.sha256})`);
-  return installed.path;
-}
 
 /** Resolves, restores or downloads one database; returns its manifest digest. */
 async function fetchDb(
@@ -123,7 +97,17 @@ export async function main(): Promise<void> {
   });
   const clients: MirrorClients = { last: client, early };
   try {
-    const trivyPath = await group('Trivy', () => trivyExecutable(inputs, cache, env));
+    const trivyPath = await group('Trivy', () =>
+      resolveTrivyExecutable(
+        {
+          path: inputs.trivyPath,
+          version: inputs.trivyVersion,
+          downloadUrl: inputs.trivyDownloadUrl,
+          checksum: inputs.trivyChecksum,
+        },
+        { env, cache, logger },
+      ),
+    );
     const trivy = new Trivy(trivyPath, undefined, { ...env, DOCKER_CONFIG: configDir });
     const version = await trivy.version();
     info(`Using ${trivyPath}${version ? ` (Trivy ${version})` : ''}`);

@@ -192,3 +192,56 @@ export async function installTrivy(o: InstallTrivyOptions): Promise<InstalledTri
   }
   return { path: exe, version, sha256: expected, source: 'download' };
 }
+
+/** How an action gets its Trivy: `trivy-path` wins; otherwise a verified install. */
+export interface TrivySource {
+  /** `trivy-path`: an executable used as given, nothing downloaded */
+  path: string | undefined;
+  version: string;
+  downloadUrl: string;
+  checksum: string | undefined;
+}
+
+/** The folder cache the installer keeps the tool folder in (the Actions cache's shape). */
+export interface FolderCacheLike {
+  restore(paths: string[], key: string): Promise<boolean>;
+  save(paths: string[], key: string): Promise<boolean>;
+}
+
+/**
+ * The trivy executable of an action run: `path` when given, else the release installed (or found)
+ * in the runner's tool cache, kept across jobs in `cache` when there is one. The same code for
+ * trivy-scan and sbom-sign, so both install the same verified binary in the same place.
+ */
+export async function resolveTrivyExecutable(
+  source: TrivySource,
+  o: {
+    env: NodeJS.ProcessEnv;
+    cache: FolderCacheLike | undefined;
+    logger: { debug(msg: string): void; info(msg: string): void };
+    get?: HttpGet;
+  },
+): Promise<string> {
+  if (source.path) return source.path;
+  const temp = o.env.RUNNER_TEMP || '/tmp';
+  const cache = o.cache;
+  const installed = await installTrivy({
+    version: source.version,
+    downloadUrl: source.downloadUrl,
+    checksum: source.checksum,
+    toolCacheDir: o.env.RUNNER_TOOL_CACHE || join(temp, 'tool-cache'),
+    tempDir: join(temp, 'trivy-download'),
+    persistence: cache
+      ? {
+          restore: (dir, key) => cache.restore([dir], key),
+          save: async (dir, key) => {
+            await cache.save([dir], key);
+          },
+        }
+      : undefined,
+    get: o.get,
+    logger: o.logger,
+  });
+  o.logger.info(`trivy ${installed.version} (${installed.source}, archive sha256 ${installed.sha256})`);
+  return installed.path;
+}

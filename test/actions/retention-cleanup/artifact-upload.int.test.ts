@@ -1,11 +1,9 @@
 // retention-cleanup hands its plan and restore files to the suite's artifact uploader: through
 // the bundle, against a local fake of the results service, and the GHES fallback.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type ResultsFake, startResultsFake } from '../../fakes/actions-results.js';
+import { artifactFiles, type ResultsFake, startResultsFake } from '../../fakes/actions-results.js';
 import { runAction } from '../../harness/run-action.js';
 import { pushDb } from '../../shared/trivy/db-artifact.js';
 
@@ -20,17 +18,6 @@ beforeAll(async () => {
 });
 afterAll(() => fake.close());
 
-function filesOf(zip: Buffer): Record<string, string> {
-  const dir = mkdtempSync(join(tmpdir(), 'unzip-'));
-  writeFileSync(join(dir, 'a.zip'), zip);
-  const names = execFileSync('zipinfo', ['-1', join(dir, 'a.zip')], { encoding: 'utf8' })
-    .trim()
-    .split('\n');
-  return Object.fromEntries(
-    names.map((n) => [n, execFileSync('unzip', ['-p', join(dir, 'a.zip'), n], { encoding: 'utf8' })]),
-  );
-}
-
 describe('retention-cleanup plan upload', () => {
   it("uploads plan.json and restore.json as one artifact named after the step's own directory", async () => {
     const r = await runAction('retention-cleanup', {
@@ -43,7 +30,7 @@ describe('retention-cleanup plan upload', () => {
     expect(name).toMatch(/^retention-cleanup-.+-.+$/);
     const stored = fake.artifacts.find((a) => a.name === name);
     expect(stored).toBeDefined();
-    expect(filesOf(stored!.bytes)).toEqual({
+    expect(artifactFiles(stored!.bytes)).toEqual({
       'plan.json': readFileSync(r.outputs['plan-file'] as string, 'utf8'),
       'restore.json': readFileSync(r.outputs['restore-file'] as string, 'utf8'),
     });

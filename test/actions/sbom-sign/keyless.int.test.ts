@@ -9,7 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type OidcFake, startOidcFake } from '../../fakes/actions-oidc.js';
+import { artifactFiles, startResultsFake } from '../../fakes/actions-results.js';
 import { type SigstoreFake, startSigstoreFake } from '../../fakes/sigstore.js';
+import { createBundleVerifier } from '#shared/sigstore/verify-bundle.js';
 import { runAction } from '../../harness/run-action.js';
 import { haveOras, oras } from '../../harness/sigstore-tools.js';
 import { listTags, OCI_INDEX, pushImage, putManifest } from '../promote/fixtures.js';
@@ -92,6 +94,62 @@ describe('keyless: sbom-sign writes bundle referrers, promote verifies them', ()
     expect(signed.summary).toContain(
       `cosign verify --certificate-identity '${IDENTITY}' --certificate-oidc-issuer '${ISSUER}' '${anon.host}/${repo}@${digest}'`,
     );
+  });
+
+  it('upload-artifact: the bundles in the artifact verify for the identity against the trusted root', async () => {
+    // an image of its own: the referrers of the shared one are counted below
+    const own = uniq('artifact');
+    const ownDigest = (await pushImage(anon.url, own, { tag: 'rc' })).manifest.digest;
+    const results = await startResultsFake();
+    try {
+      const r = await runAction('sbom-sign', {
+        inputs: {
+          'fulcio-url': sigstore.fulcioUrl,
+          'rekor-url': sigstore.rekorUrl,
+          'tsa-url': sigstore.tsaUrl,
+          image: `${anon.host}/${own}@${ownDigest}`,
+          sbom: join(sboms, 'syft-spdx-2.3-alpine.json'),
+          attest: 'sbom',
+          'upload-artifact': 'true',
+        },
+        env: {
+          ...oidc.env,
+          GITHUB_WORKFLOW_REF: WORKFLOW_REF,
+          ACTIONS_RUNTIME_TOKEN: results.token,
+          ACTIONS_RESULTS_URL: results.url,
+        },
+        timeoutMs: 90_000,
+      });
+      expect(r.errors).toEqual([]);
+      expect(r.code).toBe(0);
+      const stored = results.artifacts.find((a) => a.name === 'sbom-sign');
+      expect(stored).toBeDefined();
+      const files = artifactFiles(stored!.bytes);
+      expect(Object.keys(files).sort()).toEqual([
+        'attestation-1-spdx.sigstore.json',
+        'signature.sigstore.json',
+        'syft-spdx-2.3-alpine.json',
+      ]);
+      const verifier = await createBundleVerifier(sigstore.trustedRoot, { identity: IDENTITY, issuer: ISSUER });
+      for (const [name, predicateType] of [
+        ['signature.sigstore.json', 'https://sigstore.dev/cosign/sign/v1'],
+        ['attestation-1-spdx.sigstore.json', 'https://spdx.dev/Document'],
+      ] as const) {
+        const verified = verifier.verify(JSON.parse(files[name] as string));
+        expect(verified.identity).toBe(IDENTITY);
+        const statement = JSON.parse(verified.payload.toString('utf8'));
+        expect(statement.predicateType).toBe(predicateType);
+        expect(statement.subject[0].digest.sha256).toBe(ownDigest.slice('sha256:'.length));
+      }
+      // the same bundles do not verify for another identity
+      const other = await createBundleVerifier(sigstore.trustedRoot, {
+        identity: 'https://github.com/evil/x',
+        issuer: ISSUER,
+      });
+      expect(() => other.verify(JSON.parse(files['signature.sigstore.json'] as string))).toThrow();
+    } finally {
+      await results.close();
+    }
   });
 
   itOras('oras discover lists the three bundles as referrers of the digest', async () => {

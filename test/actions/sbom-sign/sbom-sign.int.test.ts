@@ -2,13 +2,15 @@
 // real cosign 2.5: `cosign verify --key` and `cosign verify-attestation --key --type ...` accept
 // what the action wrote, a cosign signature already there is kept, a re-run stacks nothing, and
 // an invalid SBOM is refused before anything is written.
-import { generateKeyPairSync } from 'node:crypto';
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash, createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { artifactFiles, startResultsFake } from '../../fakes/actions-results.js';
 import { runAction } from '../../harness/run-action.js';
 import { cosign, haveCosign } from '../../harness/sigstore-tools.js';
+import { startReleaseMirror } from '../../shared/trivy/release-mirror.js';
 import { getManifest, listTags, pushFixture, pushImage } from '../promote/fixtures.js';
 
 const stack = inject('stack');
@@ -399,6 +401,138 @@ describe('sbom-sign (bundle, real registry, checked by cosign)', () => {
     expect(r.errors).toEqual([message]);
     expect(visible(r)).not.toContain(PASSWORD);
     expect(await listTags(anon.url, own)).toEqual(['v1']);
+  });
+
+  it('without trivy-path, installs Trivy as trivy-scan does: verified archive, tool cache, tampered refused', async () => {
+    // the release's `trivy` is the stand-in, packed as Trivy's release archives are
+    const released = standInTrivy(join(sboms, 'syft-spdx-2.3-alpine.json'));
+    const mirror = await startReleaseMirror({
+      '0.99.1': { file: released.path },
+      '0.99.2': { script: '#!/bin/sh\necho tampered\n' },
+    });
+    try {
+      const sum = mirror.sha256('0.99.1');
+      const install = { 'trivy-download-url': mirror.url, 'trivy-checksum': sum };
+      const r = await sbomSign({ image: pinned, sign: 'none', attest: 'none', 'trivy-version': '0.99.1', ...install });
+      expect(r.errors).toEqual([]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(`trivy 0.99.1 (download, archive sha256 ${sum})`);
+      expect(mirror.requests).toEqual(['/v0.99.1/trivy_0.99.1_Linux-64bit.tar.gz']);
+      const installed = join(r.dir, 'toolcache', 'trivy', '0.99.1', 'x64', 'trivy');
+      expect(readFileSync(installed).equals(readFileSync(released.path))).toBe(true);
+      expect(released.args().slice(0, 6)).toEqual([
+        'image',
+        '--quiet',
+        '--image-src',
+        'remote',
+        '--format',
+        'spdx-json',
+      ]);
+      expect(r.outputs['sbom-digest']).toBe('sha256:bbe85f5032b67fde76aa614fbcb28075b8773d7101cf06c30c55b0cb8d53a134');
+
+      const refused = await sbomSign({
+        image: pinned,
+        sign: 'none',
+        attest: 'none',
+        'trivy-version': '0.99.2',
+        ...install,
+      });
+      expect(refused.code).toBe(1);
+      expect(refused.errors).toEqual([
+        `installing trivy 0.99.2: the archive from ${mirror.url}/v0.99.2/trivy_0.99.2_Linux-64bit.tar.gz has SHA-256 ${createHash('sha256').update(mirror.archive('0.99.2')).digest('hex')}, not ${sum} (trivy-checksum): it was refused and nothing was installed`,
+      ]);
+      expect(existsSync(join(refused.dir, 'toolcache', 'trivy', '0.99.2'))).toBe(false);
+
+      // a given SBOM file needs no Trivy: nothing is downloaded
+      const given = await sbomSign({
+        image: pinned,
+        sign: 'none',
+        attest: 'none',
+        sbom: join(sboms, 'syft-spdx-2.3-alpine.json'),
+        'trivy-version': '0.99.1',
+        ...install,
+      });
+      expect(given.code).toBe(0);
+      expect(mirror.requests).toHaveLength(2);
+
+      // a version without a committed checksum and no trivy-checksum: refused, naming the input
+      const unpinned = await sbomSign({ image: pinned, sign: 'none', attest: 'none', 'trivy-version': '0.50.0' });
+      expect(unpinned.code).toBe(1);
+      expect(unpinned.errors[0]).toContain("Input 'trivy-version': 0.50.0 has no checksum committed in this action");
+    } finally {
+      await mirror.close();
+    }
+  });
+
+  it('upload-artifact: the SBOM, the signature payload and signature, and the attestation envelopes, through the uploader', async () => {
+    const results = await startResultsFake();
+    try {
+      const r = await runAction('sbom-sign', {
+        inputs: {
+          image: pinned,
+          key: KEY,
+          'key-password': PASSWORD,
+          'trivy-path': trivy.path,
+          'upload-artifact': 'true',
+          'artifact-name': 'sbom-app',
+        },
+        env: { ...WORKFLOW_ENV, ACTIONS_RUNTIME_TOKEN: results.token, ACTIONS_RESULTS_URL: results.url },
+        timeoutMs: 90_000,
+      });
+      expect(r.errors).toEqual([]);
+      expect(r.code).toBe(0);
+      const stored = results.artifacts.find((a) => a.name === 'sbom-app');
+      expect(stored).toBeDefined();
+      const files = artifactFiles(stored!.bytes);
+      expect(Object.keys(files).sort()).toEqual([
+        'attestation-1-spdx.dsse.json',
+        'attestation-2-slsa-provenance.dsse.json',
+        'sbom.spdx.json',
+        'signature.payload.json',
+        'signature.sig',
+      ]);
+      expect(files['sbom.spdx.json']).toBe(readFileSync(join(sboms, 'syft-spdx-2.3-alpine.json'), 'utf8'));
+      // the payload and its signature verify with the public key, away from the registry
+      const payload = Buffer.from(files['signature.payload.json'] as string);
+      expect(JSON.parse(payload.toString()).critical.image['docker-manifest-digest']).toBe(digest);
+      expect(
+        verify(
+          'sha256',
+          payload,
+          createPublicKey(readFileSync(PUB)),
+          Buffer.from(files['signature.sig'] as string, 'base64'),
+        ),
+      ).toBe(true);
+      const envelope = JSON.parse(files['attestation-1-spdx.dsse.json'] as string);
+      expect(envelope.payloadType).toBe('application/vnd.in-toto+json');
+      const statement = JSON.parse(Buffer.from(envelope.payload, 'base64').toString());
+      expect(statement.predicateType).toBe('https://spdx.dev/Document');
+      expect(statement.subject[0].digest.sha256).toBe(digest.slice('sha256:'.length));
+      expect(r.stdout).toContain("Uploaded artifact 'sbom-app' (sbom.spdx.json, signature.payload.json, signature.sig");
+      expect(r.summary).toContain("Uploaded artifact 'sbom-app'");
+      expect(visible(r)).not.toContain(PASSWORD);
+      expect(r.everything.replace(/::add-mask::.*\n/g, '')).not.toContain(results.token);
+
+      // GHES: the uploader is not even loaded; the files stay, named in a notice
+      const calls = results.calls.length;
+      const ghes = await runAction('sbom-sign', {
+        inputs: { image: pinned, sign: 'none', attest: 'none', 'trivy-path': trivy.path, 'upload-artifact': 'true' },
+        env: {
+          ...WORKFLOW_ENV,
+          ACTIONS_RUNTIME_TOKEN: results.token,
+          ACTIONS_RESULTS_URL: results.url,
+          GITHUB_SERVER_URL: 'https://ghes.example.com',
+        },
+        timeoutMs: 90_000,
+      });
+      expect(ghes.code).toBe(0);
+      expect(results.calls.length).toBe(calls);
+      expect(ghes.stdout).toMatch(
+        /Artifact 'sbom-sign' was not uploaded: @actions\/artifact does not support GitHub Enterprise Server \(ghes\.example\.com\)\. The files stay at \S+\/artifact\/sbom\.spdx\.json;/,
+      );
+    } finally {
+      await results.close();
+    }
   });
 
   it('reports a failing SBOM generator with its exit code and last line', async () => {

@@ -3,9 +3,7 @@
 // stack's registry and fetched by the action's own registry client.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
@@ -13,6 +11,7 @@ import { startResultsFake } from '../../fakes/actions-results.js';
 import { startFake } from '../../fakes/server.js';
 import { runAction } from '../../harness/run-action.js';
 import { type PushedDb, pushDb } from '../../shared/trivy/db-artifact.js';
+import { startReleaseMirror } from '../../shared/trivy/release-mirror.js';
 
 const stack = inject('stack');
 const fixtures = join(import.meta.dirname, '../../../../shared/fixtures/trivy');
@@ -339,30 +338,13 @@ describe('trivy-scan bundle', () => {
   });
 
   it('installs Trivy from a mirror, verified against trivy-checksum, and refuses a tampered archive', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'release-'));
-    copyFileSync(standIn, join(dir, 'trivy'));
-    writeFileSync(join(dir, 'LICENSE'), 'Apache License 2.0\n');
-    execFileSync('tar', ['-czf', join(dir, 'good.tar.gz'), '-C', dir, 'LICENSE', 'trivy']);
-    writeFileSync(join(dir, 'trivy'), '#!/bin/sh\necho tampered\n');
-    execFileSync('tar', ['-czf', join(dir, 'bad.tar.gz'), '-C', dir, 'LICENSE', 'trivy']);
-    const good = readFileSync(join(dir, 'good.tar.gz'));
-    const bad = readFileSync(join(dir, 'bad.tar.gz'));
-    const files: Record<string, Buffer> = {
-      '/v0.99.1/trivy_0.99.1_Linux-64bit.tar.gz': good,
-      '/v0.99.2/trivy_0.99.2_Linux-64bit.tar.gz': bad,
-    };
-    const server = createServer((req, res) => {
-      const body = files[req.url ?? ''];
-      res.writeHead(body ? 200 : 404);
-      res.end(body ?? 'Not Found');
+    const mirror = await startReleaseMirror({
+      '0.99.1': { file: standIn },
+      '0.99.2': { script: '#!/bin/sh\necho tampered\n' },
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const mirror = {
-      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-      close: () => new Promise<void>((r) => server.close(() => r())),
-    };
+    const bad = mirror.archive('0.99.2');
     try {
-      const sum = createHash('sha256').update(good).digest('hex');
+      const sum = mirror.sha256('0.99.1');
       const common = { 'trivy-path': '', 'trivy-download-url': mirror.url, 'trivy-checksum': sum, 'max-critical': '' };
       const ok = await scan({ inputs: { ...common, 'trivy-version': '0.99.1' } });
       expect(ok.errors).toEqual([]);
