@@ -153,16 +153,13 @@ const downloadArtifact: StandIn = (inputs, { artifacts, leg }) => {
   return { 'download-path': path };
 };
 
-/** actions/checkout: a clone of the repository under test, all history and tags when fetch-depth is 0. */
-const checkout: StandIn = (inputs, { leg, options }) => {
+/** actions/checkout: a full clone of the repository under test (history and tags, as fetch-depth: 0 gives). */
+const checkout: StandIn = (_inputs, { leg, options }) => {
   if (!options.checkoutFrom) throw new Error('actions/checkout needs checkoutFrom');
   const r = spawnSync('git', ['clone', '--quiet', '--no-hardlinks', options.checkoutFrom, leg.workspace], {
     encoding: 'utf8',
   });
   if (r.status !== 0) throw new Error(`git clone failed: ${r.stderr}`);
-  if (inputs['fetch-depth'] !== '0') {
-    // a shallow checkout has no tags to look at; the clone keeps them, which is harmless here
-  }
   return { ref: String(options.github.ref ?? ''), commit: String(options.github.sha ?? '') };
 };
 
