@@ -1,21 +1,33 @@
-// The release pipeline, locally: a throwaway registry with basic auth on 127.0.0.1, a git
-// repository tagged v1.2.0, and the bundled actions run one after the other exactly as the
-// GitHub runner runs them (INPUT_* variables, output/state/summary files, post step), each
-// consuming the outputs of the one before:
-//   registry-login -> compute-tags (reads the released tags) -> build-push -> promote (staging -> production, same digest)
-//   -> retention-cleanup (dry run) -> registry-login post step (logout)
-// Then skopeo checks independently that the production tag is the built digest. Everything it
-// starts and writes is removed at the end. Run with `npm run demo`.
+// The whole life of an image, locally, from the reusable workflows themselves: release.yml and
+// promote.yml (and cleanup.yml) are run job by job by the workflow runner of the tests
+// (test/harness/workflow-runner.ts): every `with:` evaluated against what the earlier steps and
+// jobs produced, each of our actions run as its bundle the way the GitHub runner runs it.
+//   release.yml: meta (compute-tags from a repository tagged v1.2.0) -> build (one job per
+//   platform, linux/amd64 and linux/arm64, buildah) -> merge (one index, its tags) -> scan
+//   (trivy-scan gate, SARIF) -> sign (SBOM attestation, provenance, key-based signature) ->
+//   deploy (gitops-update commits the digest into a local deployment repository)
+//   promote.yml: the signed digest to production behind the signature gate, then its files
+//   cleanup.yml: a retention dry run over earlier builds
+// Then independent checks: skopeo reads the production digest, cosign verifies the signature
+// (when installed), git shows the deployment repository's log. Trivy and its database are
+// downloaded as on a user's machine when github.com answers; offline, a recorded real Trivy
+// report and SBOM stand in, and the demo says so. Run with `npm run demo`.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type RunOptions, type RunResult, runAction } from '../test/harness/run-action.js';
+import { startGitHttp } from '../test/fakes/git-http.js';
+import { repoRoot, runAction } from '../test/harness/run-action.js';
+import { runWorkflow, type StepRecord, type WorkflowRun } from '../test/harness/workflow-runner.js';
 import { stopProcess, which } from '../test/stack/processes.js';
 import { startRegistry } from '../test/stack/registry.js';
 
 const USER = 'demo';
-const PASSWORD = `demo-${Math.random().toString(36).slice(2, 12)}`;
+const PASSWORD = `demo-${randomBytes(6).toString('hex')}`;
+const GIT_TOKEN = `demo-git-${randomBytes(6).toString('hex')}`;
+const fixtures = join(repoRoot, '../shared/fixtures');
 
 function need(command: string, pkg: string): string {
   const path = which(command);
@@ -31,31 +43,55 @@ function git(cwd: string, ...args: string[]): string {
   return execFileSync('git', ['-c', 'user.name=Demo', '-c', 'user.email=demo@example.invalid', ...args], {
     cwd,
     encoding: 'utf8',
+    // git's own notes (an empty repository cloned) stay out of the output; errors keep stderr
+    stdio: ['ignore', 'pipe', 'pipe'],
   }).trim();
 }
 
-/** One step: runs the bundle, shows its log lines (not the debug ones) and stops the demo on failure. */
-async function step(title: string, name: string, options: RunOptions): Promise<RunResult> {
-  say(`\n━━ ${title} (${name})`);
-  const r = await runAction(name, { ...options, timeoutMs: 300_000 });
-  for (const line of r.stdout.split('\n')) {
-    if (!line || line.startsWith('::debug::') || line.startsWith('::add-mask::')) continue;
-    if (line.startsWith('::group::')) say(`  ▸ ${line.slice(9)}`);
-    else if (line.startsWith('::endgroup::')) continue;
-    else say(`    ${line}`);
-  }
-  if (r.code !== 0) {
-    say(r.stderr);
-    throw new Error(`${name} failed (exit ${r.code}): ${r.errors.join('; ')}`);
-  }
-  return r;
+/** True when github.com answers within 3 s (Trivy's release archives live there). */
+function online(): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = request('https://github.com/', { method: 'HEAD', timeout: 3000 }, (res) => {
+      res.resume();
+      resolve((res.statusCode ?? 500) < 500);
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+    req.end();
+  });
 }
 
-function showOutputs(r: RunResult, names: string[]): void {
-  for (const n of names) {
-    const value = r.outputs[n] ?? '';
-    const lines = value.split('\n');
-    say(`  output ${n}: ${lines[0]}${lines.length > 1 ? ` (+${lines.length - 1} lines)` : ''}`);
+function firstLine(value: string): string {
+  const lines = value.split('\n');
+  const head = lines[0] as string;
+  return `${head.length > 110 ? `${head.slice(0, 110)}…` : head}${lines.length > 1 ? ` (+${lines.length - 1} lines)` : ''}`;
+}
+
+let lastJob = '';
+function show(step: StepRecord): void {
+  const leg = Object.values(step.matrix)
+    .map((v) => (typeof v === 'object' && v ? ((v as { key?: string }).key ?? '') : String(v)))
+    .filter((v) => v && !v.startsWith('ubuntu'))
+    .join(', ');
+  const job = `${step.job}${leg ? ` [${leg}]` : ''}`;
+  if (job !== lastJob) say(`\n━━ job ${job}`);
+  lastJob = job;
+  const what = step.uses ? step.uses.replace(/^your-org\/container-image-actions\//, '').replace(/@.*$/, '') : 'run';
+  const mark = step.outcome === 'success' ? '✓' : step.outcome === 'skipped' ? '·' : '✗';
+  say(`  ${mark} ${step.step} (${what}${step.kind === 'stand-in' ? ', stand-in' : ''})`);
+  if (step.outcome === 'failure') say(`      ${step.error}`);
+  if (step.kind !== 'action') return;
+  for (const [k, v] of Object.entries(step.outputs)) {
+    if (v !== '' && !/config|pull-secret|bake-file|json|metadata/.test(k)) say(`      ${k}: ${firstLine(v)}`);
+  }
+}
+
+function check(run: WorkflowRun, name: string): void {
+  const failed = run.steps.filter((s) => s.outcome === 'failure');
+  if (failed.length || run.misses.length) {
+    throw new Error(
+      `${name} did not go through: ${[...failed.map((s) => `${s.job}/${s.step}: ${s.error}`), ...run.misses].join('; ')}`,
+    );
   }
 }
 
@@ -65,131 +101,266 @@ async function main(): Promise<void> {
   const skopeo = need('skopeo', 'skopeo');
   need('buildah', 'buildah');
   need('git', 'git');
+  need('jq', 'jq');
 
   const dir = mkdtempSync(join(tmpdir(), 'demo-'));
-  let registry: Awaited<ReturnType<typeof startRegistry>> | undefined;
+  const closers: Array<() => Promise<void>> = [];
   try {
-    // the registry: distribution with htpasswd auth, deletes enabled, on a free 127.0.0.1 port
     const auth = join(dir, 'htpasswd');
     writeFileSync(auth, execFileSync(htpasswd, ['-Bbn', USER, PASSWORD], { encoding: 'utf8' }));
-    registry = await startRegistry(registryBin, 'demo', join(dir, 'registry'), { kind: 'htpasswd', path: auth });
+    const registry = await startRegistry(registryBin, 'demo', join(dir, 'registry'), { kind: 'htpasswd', path: auth });
+    closers.push(() => stopProcess(registry.process));
     const host = registry.endpoint.host;
+    const image = `${host}/demo/app`;
+    const production = `${host}/demo/app-production`;
     say(`registry: http://${host} (basic auth, user '${USER}')`);
 
-    // the repository being released: a FROM scratch image with a static busybox, tagged v1.2.0
-    const repo = join(dir, 'app');
-    mkdirSync(repo);
-    copyFileSync('/bin/busybox', join(repo, 'busybox'));
+    // the repository being released: FROM scratch with a static busybox, tagged v1.2.0
+    const app = join(dir, 'app');
+    mkdirSync(app);
+    copyFileSync('/bin/busybox', join(app, 'busybox'));
     writeFileSync(
-      join(repo, 'Dockerfile'),
+      join(app, 'Dockerfile'),
       'FROM scratch\nARG BUILD=release\nLABEL demo.build=$BUILD\nCOPY busybox /bin/busybox\nENTRYPOINT ["/bin/busybox", "echo", "hello from the demo"]\n',
     );
-    git(repo, 'init', '-q', '-b', 'main');
-    git(repo, 'add', '-A');
-    git(repo, 'commit', '-q', '-m', 'The app');
-    git(repo, 'tag', 'v1.2.0');
-    const sha = git(repo, 'rev-parse', 'HEAD');
-    say(`repository: ${repo} at ${sha.slice(0, 12)}, tag v1.2.0`);
+    git(app, 'init', '-q', '-b', 'main');
+    git(app, 'add', '-A');
+    git(app, 'commit', '-q', '-m', 'The app');
+    git(app, 'tag', 'v1.2.0');
+    const sha = git(app, 'rev-parse', 'HEAD');
+    say(`repository: ${app} at ${sha.slice(0, 12)}, tag v1.2.0`);
 
-    // what the runner shares between the steps of one job
-    const docker = join(dir, 'docker-config');
-    const job: RunOptions = {
-      workspace: repo,
-      eventName: 'push',
+    // the deployment repository, behind a local git server that wants a token
+    const gitRoot = join(dir, 'git');
+    const bare = join(gitRoot, 'demo', 'deploy.git');
+    mkdirSync(bare, { recursive: true });
+    git(bare, 'init', '-q', '--bare', '-b', 'main');
+    const seed = join(dir, 'seed');
+    git(dir, 'clone', '-q', bare, seed);
+    for (const [env, ref] of [
+      ['dev', image],
+      ['prod', production],
+    ] as const) {
+      mkdirSync(join(seed, env));
+      writeFileSync(
+        join(seed, env, 'deployment.yaml'),
+        `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\nspec:\n  template:\n    spec:\n      containers:\n        - name: app\n          image: ${ref}:1.1.0\n`,
+      );
+    }
+    git(seed, 'add', '-A');
+    git(seed, 'commit', '-q', '-m', 'Deployments at 1.1.0');
+    git(seed, 'push', '-q', 'origin', 'HEAD:main');
+    const gitServer = await startGitHttp(gitRoot, GIT_TOKEN);
+    closers.push(() => gitServer.close());
+    say(`deployment repository: ${gitServer.url}/demo/deploy.git (dev/, prod/)`);
+
+    // the signing key of this demo (key-based: keyless needs a Fulcio the demo does not have)
+    const keys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const privateKey = keys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const publicKey = keys.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    writeFileSync(join(dir, 'cosign.pub'), publicKey);
+
+    // Trivy: as on a user's machine when it can be downloaded, else recorded real reports
+    const isOnline = await online();
+    let trivyInputs: Record<string, string> = {};
+    let seedToolCache: ((dir: string) => void) | undefined;
+    const scanEnv: Record<string, string> = {};
+    if (isOnline) {
+      say('Trivy: downloaded from its GitHub release (checksum committed in trivy-scan), databases from mirror.gcr.io');
+    } else {
+      say(
+        '\nOFFLINE: Trivy and its database cannot be downloaded here. The scan uses a RECORDED real Trivy report\n' +
+          '(shared/fixtures/trivy/FuelTime-1.json) and the SBOM a RECORDED real Trivy CycloneDX SBOM\n' +
+          '(shared/fixtures/sbom/trivy-cyclonedx-1.6-nginx.json): the findings are not those of the demo image.\n' +
+          "A stand-in takes Trivy's place in the runner's tool cache; the database is a small artifact with\n" +
+          "Trivy's media types pushed to the demo registry. Everything else below is real.",
+      );
+      const { pushDb } = (await import('../test/shared/trivy/db-artifact.js')) as {
+        pushDb: (h: string, r: string, t: string, k: 'db', s: number, seed: string, u: object) => Promise<unknown>;
+      };
+      await pushDb(host, 'demo/trivy-db', '2', 'db', 64 * 1024, 'demo', { username: USER, password: PASSWORD });
+      const { DEFAULT_TRIVY_VERSION, TRIVY_CHECKSUMS } = (await import('../shared/src/trivy/checksums.js')) as {
+        DEFAULT_TRIVY_VERSION: string;
+        TRIVY_CHECKSUMS: Record<string, Record<string, string>>;
+      };
+      const archive = `trivy_${DEFAULT_TRIVY_VERSION}_Linux-${process.arch === 'arm64' ? 'ARM64' : '64bit'}.tar.gz`;
+      const standIn = join(repoRoot, 'test/fixtures/workflows/stand-in-trivy.mjs');
+      seedToolCache = (toolCache) => {
+        const toolDir = join(toolCache, 'trivy', DEFAULT_TRIVY_VERSION, process.arch);
+        mkdirSync(toolDir, { recursive: true });
+        writeFileSync(join(toolDir, 'trivy'), `#!/bin/sh\nexec '${process.execPath}' '${standIn}' "$@"\n`, {
+          mode: 0o755,
+        });
+        writeFileSync(join(toolDir, '.archive-sha256'), `${TRIVY_CHECKSUMS[DEFAULT_TRIVY_VERSION]?.[archive] ?? ''}\n`);
+        writeFileSync(`${toolDir}.complete`, '');
+      };
+      trivyInputs = { 'trivy-db-repository': `${host}/demo/trivy-db:2`, 'trivy-java-db-repository': '' };
+      scanEnv.STANDIN_TRIVY_REPORT = join(fixtures, 'trivy/FuelTime-1.json');
+      scanEnv.STANDIN_TRIVY_SBOM = join(fixtures, 'sbom/trivy-cyclonedx-1.6-nginx.json');
+    }
+
+    const github = {
+      repository: 'demo/app',
+      repository_owner: 'demo',
+      actor: 'demo',
+      ref: 'refs/tags/v1.2.0',
+      ref_name: 'v1.2.0',
+      ref_type: 'tag',
+      sha,
+      event_name: 'push',
+      workflow_ref: 'demo/app/.github/workflows/release.yml@refs/tags/v1.2.0',
+      token: 'ghs_demo-token-not-used-by-a-local-registry',
       event: {
         ref: 'refs/tags/v1.2.0',
         after: sha,
         head_commit: { id: sha, timestamp: new Date().toISOString() },
-        repository: {
-          name: 'app',
-          full_name: 'demo/app',
-          html_url: 'https://github.com/demo/app',
-          default_branch: 'main',
-        },
-      },
-      env: {
-        GITHUB_REF: 'refs/tags/v1.2.0',
-        GITHUB_REF_NAME: 'v1.2.0',
-        GITHUB_REF_TYPE: 'tag',
-        GITHUB_SHA: sha,
-        GITHUB_REPOSITORY: 'demo/app',
-        GITHUB_REPOSITORY_OWNER: 'demo',
-        DOCKER_CONFIG: docker,
+        repository: { name: 'app', full_name: 'demo/app', default_branch: 'main' },
       },
     };
-    const staging = `${host}/demo/app`;
-    const production = `${host}/demo/app-production`;
 
-    const login = await step('Log in to the registry', 'registry-login', {
-      ...job,
-      post: false,
-      inputs: {
-        registry: host,
-        username: USER,
-        password: PASSWORD,
-        verify: 'push',
-        'verify-repository': 'demo/app',
-      },
-    });
-    showOutputs(login, ['registries', 'docker-config']);
-
-    const meta = await step('Compute the tags from the git context', 'compute-tags', {
-      ...job,
-      inputs: { images: staging },
-    });
-    showOutputs(meta, ['tags', 'labels', 'version']);
-
-    // earlier builds of the branch, so that the cleanup below has something to decide about
-    say('\n━━ (earlier builds: sha-0a1b2c3, sha-4d5e6f7, pr-7, each its own digest)');
-    for (const old of ['sha-0a1b2c3', 'sha-4d5e6f7', 'pr-7']) {
+    // earlier builds of the branch, so that the cleanup at the end has something to decide about
+    const dockerConfig = join(dir, 'docker-config');
+    mkdirSync(dockerConfig);
+    writeFileSync(
+      join(dockerConfig, 'config.json'),
+      JSON.stringify({ auths: { [host]: { auth: Buffer.from(`${USER}:${PASSWORD}`).toString('base64') } } }),
+    );
+    for (const old of ['sha-0a1b2c3', 'pr-7']) {
       const r = await runAction('build-push', {
-        ...job,
-        inputs: { builder: 'buildah', tags: `${staging}:${old}`, 'build-args': `BUILD=${old}` },
+        workspace: app,
+        inputs: { builder: 'buildah', tags: `${image}:${old}`, 'build-args': `BUILD=${old}` },
+        env: { DOCKER_CONFIG: dockerConfig },
       });
       if (r.code !== 0) throw new Error(`build-push of ${old} failed: ${r.errors.join('; ')}`);
     }
+    say('earlier builds pushed: sha-0a1b2c3, pr-7');
 
-    const build = await step('Build with buildah and push', 'build-push', {
-      ...job,
+    say('\n════ release.yml');
+    const release = await runWorkflow(join(repoRoot, '.github/workflows/release.yml'), {
+      github,
+      checkoutFrom: app,
       inputs: {
+        image,
+        platforms: 'linux/amd64,linux/arm64',
         builder: 'buildah',
-        tags: meta.outputs.tags ?? '',
-        labels: meta.outputs.labels ?? '',
-        annotations: meta.outputs.annotations ?? '',
+        registry: host,
+        username: USER,
+        'scan-policy': 'warn',
+        'gitops-files': 'dev/*.yaml',
+        'gitops-repository': 'demo/deploy',
+        ...trivyInputs,
       },
+      secrets: { password: PASSWORD, 'gitops-token': GIT_TOKEN, 'signing-key': privateKey },
+      env: ({ job }) => ({
+        ...(job === 'scan' ? scanEnv : {}),
+        ...(job === 'deploy' ? { GITHUB_SERVER_URL: gitServer.url } : {}),
+      }),
+      toolCache: seedToolCache,
+      onStep: show,
     });
-    showOutputs(build, ['digest', 'image', 'sizes']);
+    check(release, 'release.yml');
+    say(
+      `\nrelease outputs: digest ${release.outputs.digest}, version ${release.outputs.version}, scan-passed ${release.outputs['scan-passed']}`,
+    );
 
-    const promoted = await step('Promote the built digest to production', 'promote', {
-      ...job,
-      inputs: { source: build.outputs.image ?? '', targets: `${production}:1.2.0\n${production}:stable` },
+    say('\n════ promote.yml (environment prod)');
+    const promote = await runWorkflow(join(repoRoot, '.github/workflows/promote.yml'), {
+      github: { ...github, event_name: 'workflow_dispatch' },
+      inputs: {
+        image: release.outputs.image ?? '',
+        environment: 'prod',
+        targets: `${production}:1.2.0\n${production}:stable`,
+        'require-signature': true,
+        'public-key': publicKey,
+        registry: host,
+        username: USER,
+        'gitops-image': production,
+        'gitops-tag': '1.2.0',
+        'gitops-files': 'prod/*.yaml',
+        'gitops-repository': 'demo/deploy',
+        'gitops-mode': 'commit',
+      },
+      secrets: { password: PASSWORD, 'gitops-token': GIT_TOKEN },
+      env: ({ job }) => (job === 'deploy' ? { GITHUB_SERVER_URL: gitServer.url } : {}),
+      onStep: show,
     });
-    showOutputs(promoted, ['digest', 'promoted', 'bytes-copied']);
+    check(promote, 'promote.yml');
 
-    const cleanup = await step('Plan a cleanup of the staging repository (dry run)', 'retention-cleanup', {
-      ...job,
-      inputs: { repositories: staging, 'keep-last': '1', 'dry-run': 'true' },
+    say('\n════ cleanup.yml (dry run)');
+    const cleanup = await runWorkflow(join(repoRoot, '.github/workflows/cleanup.yml'), {
+      github: { ...github, event_name: 'workflow_dispatch' },
+      inputs: {
+        repositories: image,
+        registry: host,
+        username: USER,
+        'keep-last': '0',
+        'older-than': '',
+        'dry-run': true,
+      },
+      secrets: { password: PASSWORD },
+      onStep: show,
     });
-    showOutputs(cleanup, ['deleted', 'kept', 'reclaimed-bytes']);
+    check(cleanup, 'cleanup.yml');
 
-    await step('Log out (the post step of registry-login)', 'registry-login', {
-      ...job,
-      post: false,
-      env: { ...job.env, STATE_isPost: 'true', STATE_login: login.state.login ?? '' },
-    });
-
-    // an independent check: skopeo reads the production tag with its own client
+    say('\n════ independent checks');
+    const seen = JSON.parse(
+      execFileSync(
+        skopeo,
+        ['inspect', '--raw', '--tls-verify=false', '--creds', `${USER}:${PASSWORD}`, `docker://${production}:stable`],
+        {
+          encoding: 'utf8',
+        },
+      ),
+    ) as { manifests?: Array<{ platform: { architecture: string } }> };
     const digest = execFileSync(
       skopeo,
-      ['inspect', '--no-tags', '--tls-verify=false', '--creds', `${USER}:${PASSWORD}`, `docker://${production}:stable`],
+      [
+        'inspect',
+        '--format',
+        '{{.Digest}}',
+        '--tls-verify=false',
+        '--creds',
+        `${USER}:${PASSWORD}`,
+        `docker://${production}:stable`,
+      ],
       { encoding: 'utf8' },
+    ).trim();
+    say(
+      `skopeo: ${production}:stable is ${digest} (${(seen.manifests ?? []).map((m) => m.platform.architecture).join(', ')})`,
     );
-    const seen = (JSON.parse(digest) as { Digest: string }).Digest;
-    say(`\nskopeo sees ${production}:stable at ${seen}`);
-    if (seen !== build.outputs.digest) throw new Error(`expected ${build.outputs.digest}`);
-    say('the production tag is the digest that was built and tested: done.');
+    if (digest !== release.outputs.digest) throw new Error(`expected ${release.outputs.digest}`);
+
+    const cosign = which('cosign') ?? [join(repoRoot, '.tools/sigstore/usr/bin/cosign')].find((p) => existsSync(p));
+    if (cosign) {
+      const out = execFileSync(
+        cosign,
+        [
+          'verify',
+          '--key',
+          join(dir, 'cosign.pub'),
+          '--insecure-ignore-tlog',
+          '--allow-insecure-registry',
+          '--allow-http-registry',
+          `${production}@${digest}`,
+        ],
+        { encoding: 'utf8', env: { ...process.env, DOCKER_CONFIG: dockerConfig }, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      say(`cosign verify: ${JSON.parse(out).length} signature(s) of ${digest} verified with the demo's public key`);
+    } else {
+      say("cosign is not installed: the signature was verified by promote's gate only");
+    }
+
+    say('deployment repository:');
+    for (const line of git(bare, 'log', '--format=%h %s', 'main').split('\n')) say(`  ${line}`);
+    say(
+      `  prod/deployment.yaml: ${git(bare, 'show', 'main:prod/deployment.yaml')
+        .split('\n')
+        .find((l) => l.includes('image:'))
+        ?.trim()}`,
+    );
+    say('\nthe digest that was built, scanned and signed is the one in production and in the deployment files: done.');
   } finally {
-    if (registry) await stopProcess(registry.process);
+    for (const close of closers.reverse()) await close().catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
   }
 }

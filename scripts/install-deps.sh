@@ -15,6 +15,7 @@ packages=(
   busybox-static  # a static binary for FROM scratch build contexts
   git             # also git http-backend, the smart-HTTP server of the gitops-update tests
   yq              # the peer of bench/gitops-update.mjs (the jq wrapper: yq -i -y)
+  jq              # the run steps of the reusable workflows (wiring test, demo), as on GitHub's runners
   openssl         # the token server's signing certificate
   file            # tells static from dynamic binaries
   ca-certificates

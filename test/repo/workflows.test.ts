@@ -1,6 +1,6 @@
 // Every action.yml, reusable workflow and example workflow is validated offline with
 // GitHub's own parser and with actionlint; each action's README documents exactly the
-// inputs and outputs its action.yml declares.
+// inputs and outputs its action.yml declares, each default shown or named.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
@@ -94,6 +94,21 @@ describe.each(actions)('action %s', (name) => {
       .find((s) => typeof s?.uses === 'string' && s.uses.includes(`/actions/${name}@`));
     expect(step, `README needs a usage block: \`\`\`yaml\\n- uses: .../actions/${name}@v1\\n  with: ...`).toBeTruthy();
     expect(Object.keys(step.with ?? {}).sort()).toEqual(Object.keys(doc.inputs ?? {}).sort());
+    // each input with a default shows it in the usage block: as its value, or in its comment
+    const block = blocks.find((b) => b.includes(`/actions/${name}@`)) ?? '';
+    const wrong = Object.entries(doc.inputs ?? {}).flatMap(([key, spec]) => {
+      const def = (spec as { default?: unknown }).default;
+      if (def === undefined || String(def) === '') return [];
+      const value = (step.with as Record<string, unknown>)[key];
+      // its comment: on its line, or the comment lines right above it
+      const lines = block.split('\n');
+      const at = lines.findIndex((l) => new RegExp(`^\\s*${key}:`).test(l));
+      const line = lines[at] ?? '';
+      let comment = line.includes('#') ? line.slice(line.indexOf('#')) : '';
+      for (let i = at - 1; i >= 0 && /^\s*#/.test(lines[i] as string); i--) comment += lines[i];
+      return String(value) === String(def) || comment.includes(String(def)) ? [] : [`${key} (default ${String(def)})`];
+    });
+    expect(wrong, 'usage block lines that neither show nor name the default').toEqual([]);
     for (const output of Object.keys(doc.outputs ?? {})) {
       expect(readme, `README documents output ${output}`).toContain(`\`${output}\``);
     }

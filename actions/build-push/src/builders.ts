@@ -13,7 +13,7 @@ import { ConfigurationError, OperationError } from '#shared/errors.js';
 import { type CommandResult, type CommandRunner, runCommand } from '#shared/exec.js';
 import { describeBuildFailure } from './build-errors.js';
 import { dockerArchiveToLayout } from './docker-archive.js';
-import type { BuilderChoice, Inputs } from './inputs.js';
+import { annotationKey, appliesTo, type BuilderChoice, type Inputs } from './inputs.js';
 import { type LocalImage, readLayout } from './layout.js';
 
 export type BuilderName = 'buildx' | 'docker' | 'buildah';
@@ -127,6 +127,19 @@ export function checkCapabilities(builder: BuilderName, inputs: Inputs): void {
   if (builder === 'buildah' && inputs.load && inputs.platforms.length > 1) {
     throw new ConfigurationError('a multi-platform buildah image cannot be loaded into docker', 'load');
   }
+  const perPlatform = inputs.annotations.find((a) => a.platforms);
+  if (perPlatform && builder === 'docker') {
+    throw new ConfigurationError(
+      `'${annotationKey(perPlatform)}': the docker builder writes no annotations (classic docker build has no --annotation); per-platform annotations need builder: buildx, or buildah with one platform per build`,
+      'annotations',
+    );
+  }
+  if (perPlatform && builder === 'buildah' && inputs.platforms.length !== 1) {
+    throw new ConfigurationError(
+      `'${annotationKey(perPlatform)}': buildah puts an --annotation on every platform's image, so it takes a per-platform annotation only when it builds one platform (set platforms: to that one, as each leg of a build matrix does) or use builder: buildx`,
+      'annotations',
+    );
+  }
 }
 
 /** buildx `--cache-from`/`--cache-to` values: the explicit ones plus the `cache: gha` shorthand. */
@@ -147,7 +160,7 @@ export function cacheArguments(
 }
 
 function annotationArg(a: Inputs['annotations'][number]): string {
-  return a.level === 'default' ? `${a.key}=${a.value}` : `${a.level}:${a.key}=${a.value}`;
+  return `${annotationKey(a)}=${a.value}`;
 }
 
 export function buildxArgs(req: BuildRequest, layoutDir: string, metadataFile: string): string[] {
@@ -214,8 +227,12 @@ export function buildahBuildArgs(
   if (inputs.target) args.push('--target', inputs.target);
   for (const [k, v] of inputs.buildArgs) args.push('--build-arg', `${k}=${v}`);
   for (const [k, v] of inputs.labels) args.push('--label', `${k}=${v}`);
+  // checkCapabilities let per-platform annotations through only for a one-platform build
+  const platform = inputs.platforms[0] ?? '';
   for (const a of inputs.annotations) {
-    if (a.level === 'default' || a.level === 'manifest') args.push('--annotation', `${a.key}=${a.value}`);
+    if ((a.level === 'default' || a.level === 'manifest') && appliesTo(a, platform)) {
+      args.push('--annotation', `${a.key}=${a.value}`);
+    }
   }
   for (const [id, path] of req.secrets) args.push('--secret', `id=${id},src=${path}`);
   if (inputs.platforms.length) args.push('--platform', inputs.platforms.join(','));

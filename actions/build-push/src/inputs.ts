@@ -21,6 +21,8 @@ export interface Annotation {
   level: 'manifest' | 'index' | 'manifest-descriptor' | 'index-descriptor' | 'default';
   key: string;
   value: string;
+  /** `manifest[linux/amd64,linux/arm64]:`: only the images of these platforms get it */
+  platforms?: string[];
 }
 
 export interface Inputs {
@@ -49,21 +51,50 @@ export interface Inputs {
   retries: number;
 }
 
-const ANNOTATION_LEVEL = /^(manifest|index|manifest-descriptor|index-descriptor)(\[[^\]]*\])?:(.*)$/;
+/** The annotation as it was written in the input, without its value. */
+export function annotationKey(a: Annotation): string {
+  if (a.level === 'default') return a.key;
+  return `${a.level}${a.platforms ? `[${a.platforms.join(',')}]` : ''}:${a.key}`;
+}
+
+/** linux/arm64/v8 is linux/arm64, as buildx and the registries treat it. */
+export function samePlatform(a: string, b: string): boolean {
+  const norm = (p: string) => p.replace(/^([^/]+\/arm64)\/v8$/, '$1');
+  return norm(a) === norm(b);
+}
+
+/** The annotations that apply to an image of this platform (unqualified ones apply to all). */
+export function appliesTo(a: Annotation, platform: string): boolean {
+  return !a.platforms || a.platforms.some((p) => samePlatform(p, platform));
+}
+
+const PLATFORM = /^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/;
+
+const ANNOTATION_LEVEL = /^(manifest|index|manifest-descriptor|index-descriptor)(?:\[([^\]]*)\])?:(.*)$/;
 
 export function parseAnnotations(pairs: Array<[string, string]>): Annotation[] {
   return pairs.map(([rawKey, value]) => {
     const m = ANNOTATION_LEVEL.exec(rawKey);
-    if (m?.[2]) {
-      throw new ConfigurationError(
-        `'${rawKey}': per-platform annotation levels are not supported (expected key=value with an optional manifest:, index:, manifest-descriptor: or index-descriptor: prefix)`,
-        'annotations',
-      );
-    }
     const level = (m?.[1] ?? 'default') as Annotation['level'];
     const key = m ? (m[3] as string) : rawKey;
     if (key === '') throw new ConfigurationError(`'${rawKey}' has no annotation key`, 'annotations');
-    return { level, key, value };
+    if (m?.[2] === undefined) return { level, key, value };
+    // buildx takes a platform only where there is one image per platform
+    if (level !== 'manifest' && level !== 'manifest-descriptor') {
+      throw new ConfigurationError(
+        `'${rawKey}': a platform can only qualify manifest[...] or manifest-descriptor[...] annotations (an index is shared by every platform)`,
+        'annotations',
+      );
+    }
+    const platforms = m[2].split(',').map((p) => p.trim());
+    const bad = platforms.find((p) => !PLATFORM.test(p));
+    if (bad !== undefined) {
+      throw new ConfigurationError(
+        `'${rawKey}': '${bad}' is not a platform (expected ${level}[os/arch[/variant],...]:key, such as ${level}[linux/arm64]:key)`,
+        'annotations',
+      );
+    }
+    return { level, key, value, platforms };
   });
 }
 
@@ -96,8 +127,6 @@ export function readSecretLines(text: string | undefined, mask: (secret: string)
   }
   return pairs;
 }
-
-const PLATFORM = /^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/;
 
 export function readInputs(): Inputs {
   const secrets = readSecretLines(getRawInput('secrets'), maskSecret);

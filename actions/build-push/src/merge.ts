@@ -5,7 +5,7 @@ import { OperationError } from '#shared/errors.js';
 import type { Descriptor, ManifestResult, RegistryClient, RepositoryRef } from '#shared/oci/client.js';
 import { checkedPlatform } from '#shared/oci/grammar.js';
 import { parseReference } from '#shared/oci/reference.js';
-import type { Annotation } from './inputs.js';
+import { type Annotation, appliesTo } from './inputs.js';
 import { type BlobDescriptor, isIndex, type ManifestDoc, MT, platformString, sha256 } from './layout.js';
 
 export interface MergeSource {
@@ -94,15 +94,28 @@ export async function collectSources(
   return entries.filter((e, i) => entries.findIndex((o) => o.descriptor.digest === e.descriptor.digest) === i);
 }
 
-/** The OCI index for the entries, with the index annotations. */
+/**
+ * The OCI index for the entries, with the index annotations; manifest-descriptor annotations
+ * (optionally per platform) go on the descriptors of the images they name.
+ */
 export function makeIndex(entries: MergeEntry[], annotations: Annotation[]): ManifestDoc {
   const indexAnnotations = Object.fromEntries(
     annotations.filter((a) => a.level === 'index' || a.level === 'default').map((a) => [a.key, a.value]),
   );
+  const descriptorAnnotations = annotations.filter((a) => a.level === 'manifest-descriptor');
+  const manifests = entries.map((e) => {
+    const platform = platformString(e.descriptor.platform ?? { os: '', architecture: '' });
+    const own = descriptorAnnotations.filter((a) => appliesTo(a, platform));
+    if (own.length === 0) return e.descriptor;
+    return {
+      ...e.descriptor,
+      annotations: { ...e.descriptor.annotations, ...Object.fromEntries(own.map((a) => [a.key, a.value])) },
+    };
+  });
   const json: Record<string, unknown> = {
     schemaVersion: 2,
     mediaType: MT.ociIndex,
-    manifests: entries.map((e) => e.descriptor),
+    manifests,
   };
   if (Object.keys(indexAnnotations).length) json.annotations = indexAnnotations;
   const bytes = Buffer.from(JSON.stringify(json));

@@ -107,6 +107,46 @@ describe('build-push bundle', () => {
   );
 
   it.each([
+    ['buildx', 'linux/amd64,linux/arm64', () => buildxEnv()],
+    ['buildah', 'linux/arm64', () => ({})],
+  ])(
+    'puts per-platform annotations only on the images of their platform with %s (%s)',
+    async (builder, platforms, env) => {
+      const repo = `${registry()}/bp/annotated-${builder}`;
+      const r = await runAction('build-push', {
+        workspace: workspace(PER_PLATFORM),
+        inputs: {
+          builder,
+          tags: `${repo}:1.0`,
+          platforms,
+          annotations: 'manifest[linux/amd64]:only.amd64=a\nmanifest[linux/arm64]:only.arm64=b\nmanifest:everywhere=c',
+        },
+        env: env(),
+      });
+      expect(r.errors).toEqual([]);
+      const top = rawManifest(`${repo}:1.0`);
+      const images: Array<{ architecture: string; annotations: Record<string, string> }> = top.manifests
+        ? top.manifests
+            .filter((m: { platform: { architecture: string } }) => m.platform.architecture !== 'unknown')
+            .map((m: { digest: string; platform: { architecture: string } }) => ({
+              architecture: m.platform.architecture,
+              annotations: rawManifest(`${repo}@${m.digest}`).annotations ?? {},
+            }))
+        : [{ architecture: 'arm64', annotations: top.annotations ?? {} }];
+      const own = (a: Record<string, string>) =>
+        Object.fromEntries(Object.entries(a).filter(([k]) => ['only.amd64', 'only.arm64', 'everywhere'].includes(k)));
+      const expected: Record<string, Record<string, string>> = {
+        amd64: { 'only.amd64': 'a', everywhere: 'c' },
+        arm64: { 'only.arm64': 'b', everywhere: 'c' },
+      };
+      expect(images.map((i) => [i.architecture, own(i.annotations)]).sort()).toEqual(
+        images.map((i) => [i.architecture, expected[i.architecture]]).sort(),
+      );
+    },
+    180_000,
+  );
+
+  it.each([
     ['buildx', () => buildxEnv()],
     ['buildah', () => ({})],
   ])(

@@ -4,14 +4,28 @@ import { describeBuildFailure, instructionLines } from '../../../actions/build-p
 import {
   buildLinePlatforms,
   type BuildRequest,
+  buildahBuildArgs,
   buildahGlobalArgs,
   buildxArgs,
   cacheArguments,
+  checkCapabilities,
   fromRegistries,
 } from '../../../actions/build-push/src/builders.js';
 import { parseAnnotations, validate } from '../../../actions/build-push/src/inputs.js';
+import { type MergeEntry, makeIndex } from '../../../actions/build-push/src/merge.js';
 import { checkBudget, type PlatformImage } from '../../../actions/build-push/src/layout.js';
 import { isLoopbackRegistry } from '#shared/docker/docker-cli.js';
+
+const request: BuildRequest = {
+  inputs: baseInputs,
+  context: '/w',
+  dockerfile: '/w/Dockerfile',
+  secrets: [],
+  cacheFrom: [],
+  cacheTo: [],
+  workDir: '/t',
+  hostNetwork: false,
+};
 
 describe('cache arguments', () => {
   it.each([
@@ -129,7 +143,104 @@ describe('inputs', () => {
       { level: 'manifest-descriptor', key: 'k', value: 'v' },
       { level: 'default', key: 'k2', value: 'v=2' },
     ]);
-    expect(() => parseAnnotations([['manifest[linux/amd64]:k', 'v']])).toThrow('per-platform annotation levels');
+  });
+
+  it.each([
+    ['manifest[linux/amd64]:k', { level: 'manifest', key: 'k', value: 'v', platforms: ['linux/amd64'] }],
+    [
+      'manifest-descriptor[linux/amd64,linux/arm64/v8]:k',
+      { level: 'manifest-descriptor', key: 'k', value: 'v', platforms: ['linux/amd64', 'linux/arm64/v8'] },
+    ],
+  ])('reads the per-platform level %s', (key, expected) => {
+    expect(parseAnnotations([[key, 'v']])).toEqual([expected]);
+  });
+
+  it.each([
+    ['index[linux/amd64]:k', "'index[linux/amd64]:k': a platform can only qualify manifest[...]"],
+    ['manifest[amd64]:k', "'manifest[amd64]:k': 'amd64' is not a platform"],
+    ['manifest[]:k', "'manifest[]:k': '' is not a platform"],
+  ])('refuses %s', (key, message) => {
+    expect(() => parseAnnotations([[key, 'v']])).toThrow(message);
+  });
+});
+
+describe('per-platform annotations by builder', () => {
+  const annotations = parseAnnotations([
+    ['manifest[linux/amd64]:only.amd64', 'a'],
+    ['manifest[linux/arm64]:only.arm64', 'b'],
+    ['manifest:everywhere', 'c'],
+    ['index:on.index', 'd'],
+  ]);
+
+  it('buildx gets them as written', () => {
+    const args = buildxArgs(
+      { ...request, inputs: { ...baseInputs, annotations, platforms: ['linux/amd64', 'linux/arm64'] } },
+      '/l',
+      '/m',
+    );
+    expect(args.filter((_, i) => args[i - 1] === '--annotation')).toEqual([
+      'manifest[linux/amd64]:only.amd64=a',
+      'manifest[linux/arm64]:only.arm64=b',
+      'manifest:everywhere=c',
+      'index:on.index=d',
+    ]);
+    expect(() => checkCapabilities('buildx', { ...baseInputs, annotations })).not.toThrow();
+  });
+
+  it.each([
+    ['linux/amd64', ['only.amd64=a', 'everywhere=c']],
+    ['linux/arm64/v8', ['only.arm64=b', 'everywhere=c']],
+  ])('buildah building %s alone gets those of its platform', (platform, expected) => {
+    const args = buildahBuildArgs(
+      { ...request, inputs: { ...baseInputs, annotations, platforms: [platform] } },
+      [],
+      'FROM scratch\n',
+      {},
+      '/iid',
+      'm',
+    );
+    expect(args.filter((_, i) => args[i - 1] === '--annotation')).toEqual(expected);
+    expect(() => checkCapabilities('buildah', { ...baseInputs, annotations, platforms: [platform] })).not.toThrow();
+  });
+
+  it.each([
+    [
+      'buildah' as const,
+      ['linux/amd64', 'linux/arm64'],
+      "Input 'annotations': 'manifest[linux/amd64]:only.amd64': buildah puts an --annotation on every platform's image",
+    ],
+    ['buildah' as const, [], "Input 'annotations': 'manifest[linux/amd64]:only.amd64': buildah puts"],
+    [
+      'docker' as const,
+      ['linux/amd64'],
+      "Input 'annotations': 'manifest[linux/amd64]:only.amd64': the docker builder writes no annotations",
+    ],
+  ])('%s building %j refuses them and says why', (builder, platforms, message) => {
+    expect(() => checkCapabilities(builder, { ...baseInputs, annotations, platforms })).toThrow(message);
+  });
+
+  it('merge puts manifest-descriptor annotations on the descriptors of their platforms', () => {
+    const entry = (architecture: string, digest: string) =>
+      ({
+        descriptor: {
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          digest,
+          size: 1,
+          platform: { os: 'linux', architecture },
+        },
+      }) as unknown as MergeEntry;
+    const index = makeIndex(
+      [entry('amd64', 'sha256:aa'), entry('arm64', 'sha256:bb')],
+      parseAnnotations([
+        ['manifest-descriptor[linux/arm64]:arm', 'yes'],
+        ['manifest-descriptor:all', '1'],
+        ['index:title', 't'],
+        ['manifest:ignored.at.merge', 'x'],
+      ]),
+    );
+    const json = index.json as { annotations: object; manifests: Array<{ annotations?: object }> };
+    expect(json.annotations).toEqual({ title: 't' });
+    expect(json.manifests.map((m) => m.annotations)).toEqual([{ all: '1' }, { all: '1', arm: 'yes' }]);
   });
 });
 
