@@ -1,30 +1,359 @@
-export const id = 524;
-export const ids = [524];
+export const id = 989;
+export const ids = [989];
 export const modules = {
 
-/***/ 5524:
+/***/ 3989:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
-// ESM COMPAT FLAG
-__webpack_require__.r(__webpack_exports__);
 
 // EXPORTS
 __webpack_require__.d(__webpack_exports__, {
-  verifyLogin: () => (/* binding */ verifyLogin)
+  RegistryClient: () => (/* binding */ RegistryClient)
 });
 
-// EXTERNAL MODULE: ./shared/src/errors.ts
-var errors = __webpack_require__(3904);
+// UNUSED EXPORTS: RegistryError, formatPlatform, indexManifests, parseOciError, toDescriptor
+
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __webpack_require__(7075);
 // EXTERNAL MODULE: external "node:child_process"
 var external_node_child_process_ = __webpack_require__(1421);
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __webpack_require__(1455);
-// EXTERNAL MODULE: ./shared/src/registries/docker-config.ts
-var docker_config = __webpack_require__(4378);
-// EXTERNAL MODULE: ./shared/src/registries/hosts.ts
-var hosts = __webpack_require__(4052);
+// EXTERNAL MODULE: ./shared/src/errors.ts
+var errors = __webpack_require__(3904);
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __webpack_require__(7598);
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __webpack_require__(8161);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __webpack_require__(6760);
+;// CONCATENATED MODULE: ./shared/src/registries/docker-config.ts
+// The docker CLI's config.json: where it lives, writing credentials into it atomically while
+// leaving every other entry alone, and undoing exactly that write later. Docker, buildx,
+// buildah, skopeo and our own registry client all read this file, so one login serves them all.
+//
+// Undo without secrets in step state: before writing, the original bytes and the entries we
+// replace go to a backup file (mode 0600) in a private temporary directory; state only needs
+// the returned LoginRecord (paths and key names).
+
+
+
+
+
+/** `config-dir` input, else DOCKER_CONFIG, else ~/.docker (the docker CLI's own order). */
+function resolveConfigDir(configDir, env = process.env) {
+    if (configDir)
+        return configDir.replace(/^~(?=$|\/)/, (0,external_node_os_.homedir)());
+    if (env.DOCKER_CONFIG)
+        return env.DOCKER_CONFIG;
+    return (0,external_node_path_.join)(env.HOME || (0,external_node_os_.homedir)(), '.docker');
+}
+function configFilePath(configDir) {
+    return join(configDir, 'config.json');
+}
+function encodeAuth(username, password) {
+    return Buffer.from(`${username}:${password}`, 'utf8').toString('base64');
+}
+/** The auths entry the docker CLI writes for a basic login. */
+function authEntry(username, password) {
+    return { auth: encodeAuth(username, password) };
+}
+async function readIfExists(file) {
+    try {
+        return await readFile(file);
+    }
+    catch (err) {
+        if (err.code === 'ENOENT')
+            return undefined;
+        throw new OperationError(`reading the docker config ${file}`, err.message, { cause: err });
+    }
+}
+function parseConfig(bytes, file) {
+    if (!bytes || bytes.toString('utf8').trim() === '')
+        return {};
+    try {
+        const value = JSON.parse(bytes.toString('utf8'));
+        if (value === null || typeof value !== 'object' || Array.isArray(value))
+            throw new Error('not a JSON object');
+        return value;
+    }
+    catch (err) {
+        // The parser's message may quote file content, which can hold credentials.
+        const why = err instanceof SyntaxError ? 'it is not valid JSON' : err.message;
+        throw new errors/* OperationError */.OK(`reading the docker config ${file}`, `${why}; fix or remove the file`);
+    }
+}
+async function readConfig(configDir) {
+    const file = configFilePath(configDir);
+    return parseConfig(await readIfExists(file), file);
+}
+/** Tab-indented like the docker CLI, so the file looks as if `docker login` had written it. */
+function serializeConfig(config) {
+    return Buffer.from(JSON.stringify(config, null, '\t'), 'utf8');
+}
+/**
+ * Writes through a temporary file in the same directory and a rename, so a reader sees the old
+ * or the new file, never half of one. The file is created 0600 (it holds credentials).
+ */
+async function writeFileAtomic(file, bytes, mode = 0o600) {
+    await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+    const temp = join(dirname(file), `.${randomBytes(6).toString('hex')}.tmp`);
+    try {
+        const handle = await open(temp, 'wx', mode);
+        try {
+            await handle.writeFile(bytes);
+            await handle.sync();
+        }
+        finally {
+            await handle.close();
+        }
+        await chmod(temp, mode);
+        await rename(temp, file);
+    }
+    catch (err) {
+        await rm(temp, { force: true });
+        throw new OperationError(`writing ${file}`, err.message, { cause: err });
+    }
+}
+function sha256(bytes) {
+    return createHash('sha256').update(bytes).digest('hex');
+}
+function sameEntry(a, b) {
+    return JSON.stringify(sortKeys(a)) === JSON.stringify(sortKeys(b));
+}
+function sortKeys(value) {
+    if (Array.isArray(value))
+        return value.map(sortKeys);
+    if (value && typeof value === 'object') {
+        return Object.fromEntries(Object.keys(value)
+            .sort()
+            .map((k) => [k, sortKeys(value[k])]));
+    }
+    return value;
+}
+/**
+ * Merges the logins into config.json: our keys are set, everything else stays as it was. Returns
+ * what `undoLogins` needs. The previous content is kept in a 0600 backup file, never returned.
+ */
+async function writeLogins(options) {
+    const configFile = configFilePath(options.configDir);
+    const original = await readIfExists(configFile);
+    const config = parseConfig(original, configFile);
+    let originalMode = null;
+    if (original)
+        originalMode = (await stat(configFile)).mode & 0o7777;
+    const auths = { ...(config.auths ?? {}) };
+    const previous = {};
+    const ours = {};
+    for (const login of options.logins) {
+        if (!(login.key in previous))
+            previous[login.key] = config.auths?.[login.key] ?? null;
+        const entry = authEntry(login.username, login.password);
+        auths[login.key] = entry;
+        ours[login.key] = entry;
+    }
+    const written = serializeConfig({ ...config, auths });
+    await mkdir(options.backupDir, { recursive: true });
+    const backupFolder = await mkdtemp(join(options.backupDir, 'registry-login-'));
+    await chmod(backupFolder, 0o700);
+    const backupFile = join(backupFolder, 'backup.json');
+    const backup = {
+        version: 1,
+        configFile,
+        original: original ? original.toString('base64') : null,
+        originalMode,
+        writtenSha256: sha256(written),
+        previous,
+        ours,
+    };
+    await writeFileAtomic(backupFile, Buffer.from(JSON.stringify(backup)), 0o600);
+    await writeFileAtomic(configFile, written, 0o600);
+    return { configFile, backupFile, keys: Object.keys(ours) };
+}
+/**
+ * Undoes `writeLogins`. When the file is still exactly what we wrote, the original bytes (and
+ * mode) come back, or the file goes when there was none. When another step changed the file in
+ * between, only our keys are undone and its changes stay.
+ */
+async function undoLogins(record) {
+    const backupBytes = await readIfExists(record.backupFile);
+    if (!backupBytes) {
+        throw new OperationError(`restoring the docker config ${record.configFile}`, `the backup ${record.backupFile} is gone, so the credentials written by the main step were left in place`);
+    }
+    const backup = JSON.parse(backupBytes.toString('utf8'));
+    const result = { restoredExactly: false, restored: [], removed: [], keptChangedByOthers: [] };
+    const current = await readIfExists(record.configFile);
+    if (current && sha256(current) === backup.writtenSha256) {
+        if (backup.original === null) {
+            await unlink(record.configFile);
+        }
+        else {
+            await writeFileAtomic(record.configFile, Buffer.from(backup.original, 'base64'), backup.originalMode ?? 0o600);
+        }
+        result.restoredExactly = true;
+        for (const key of record.keys)
+            (backup.previous[key] ? result.restored : result.removed).push(key);
+    }
+    else if (current) {
+        const config = parseConfig(current, record.configFile);
+        const auths = { ...(config.auths ?? {}) };
+        for (const key of record.keys) {
+            if (!(key in auths) || !sameEntry(auths[key], backup.ours[key])) {
+                if (key in auths)
+                    result.keptChangedByOthers.push(key);
+                continue;
+            }
+            const before = backup.previous[key];
+            if (before) {
+                auths[key] = before;
+                result.restored.push(key);
+            }
+            else {
+                delete auths[key];
+                result.removed.push(key);
+            }
+        }
+        if (result.restored.length + result.removed.length > 0) {
+            await writeFileAtomic(record.configFile, serializeConfig({ ...config, auths }), 0o600);
+        }
+    }
+    await rm(dirname(record.backupFile), { recursive: true, force: true });
+    return result;
+}
+/**
+ * A Kubernetes `.dockerconfigjson` document (the data of a `kubernetes.io/dockerconfigjson`
+ * image pull secret) for the logins, written 0600 to `file`.
+ */
+async function writeDockerConfigJson(file, logins) {
+    const auths = {};
+    for (const l of logins) {
+        auths[l.key] = { username: l.username, password: l.password, auth: encodeAuth(l.username, l.password) };
+    }
+    await writeFileAtomic(file, Buffer.from(JSON.stringify({ auths })), 0o600);
+}
+/** Why the docker CLI may not use an `auths` entry for this key: a credential helper or store takes precedence. */
+function credentialOverride(config, key) {
+    const helper = config.credHelpers?.[key];
+    if (helper)
+        return `credHelpers maps ${key} to docker-credential-${helper}`;
+    if (config.credsStore)
+        return `credsStore is set to docker-credential-${config.credsStore}`;
+    return undefined;
+}
+
+// EXTERNAL MODULE: ./shared/src/oci/reference.ts
+var oci_reference = __webpack_require__(4704);
+;// CONCATENATED MODULE: ./shared/src/registries/hosts.ts
+// Registry hosts: normalising what users type as a registry, telling which cloud or service
+// runs it from the host name alone, and the key the docker CLI files its credentials under.
+
+
+const PROVIDERS = (/* unused pure expression or super */ null && (['basic', 'ghcr', 'dockerhub', 'ecr', 'ecr-public', 'gar', 'acr']));
+/** The key the docker CLI uses for Docker Hub in config.json `auths`. */
+const DOCKER_HUB_CONFIG_KEY = 'https://index.docker.io/v1/';
+const DOCKER_HUB_ALIASES = new Set([
+    '',
+    'docker.io',
+    'index.docker.io',
+    'registry-1.docker.io',
+    'registry.hub.docker.com',
+    'hub.docker.com',
+]);
+/**
+ * `https://ghcr.io/`, `GHCR.IO`, `ghcr.io/owner` → `ghcr.io`; every Docker Hub spelling (and
+ * empty) → `docker.io`. Only the host[:port] is kept; a path is dropped, as `docker login` does.
+ */
+function normalizeRegistry(text, input = 'registry') {
+    let value = (text ?? '').trim();
+    if (value === 'https://index.docker.io/v1/' || value === 'https://index.docker.io/v1')
+        return 'docker.io';
+    value = value.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '');
+    const host = (value.split('/')[0] ?? '').toLowerCase();
+    if (DOCKER_HUB_ALIASES.has(host))
+        return 'docker.io';
+    if (!/^(\[[0-9a-f:.]+\]|[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*)(:\d{1,5})?$/.test(host)) {
+        const quoted = stripUserinfo(text ?? '');
+        if (quoted !== text) {
+            throw new ConfigurationError(`'${quoted}' carries credentials in the URL: give the registry host alone and the credentials as username and password`, input);
+        }
+        throw new ConfigurationError(`'${text}' is not a registry host (expected a host name with an optional port, such as ghcr.io, 123456789012.dkr.ecr.eu-west-1.amazonaws.com or 127.0.0.1:5000)`, input);
+    }
+    return host;
+}
+/** The key under which the docker CLI (and every tool reading its config) looks the registry up. */
+function dockerConfigKey(registry) {
+    return registry === 'docker.io' ? DOCKER_HUB_CONFIG_KEY : registry;
+}
+// Private ECR: <account>.dkr.ecr[-fips].<region>.<partition suffix>, and the dual-stack
+// <account>.dkr-ecr[-fips].<region>.on.aws.
+const ECR_HOST = /^(\d{12})\.(dkr\.ecr|dkr-ecr)(-fips)?\.([a-z]{2}(?:-[a-z]+)+-\d+)\.(amazonaws\.com(?:\.cn)?|on\.aws|c2s\.ic\.gov|sc2s\.sgov\.gov|cloud\.adc-e\.uk|csp\.hci\.ic\.gov)$/;
+function parseEcrHost(registry) {
+    const m = ECR_HOST.exec(registry);
+    if (!m)
+        return undefined;
+    return { accountId: m[1], fips: Boolean(m[3]), region: m[4], dnsSuffix: m[5] };
+}
+function ecrHost(accountId, region, options = {}) {
+    const suffix = region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
+    return `${accountId}.dkr.ecr${options.fips ? '-fips' : ''}.${region}.${suffix}`;
+}
+const ECR_PUBLIC_HOST = 'public.ecr.aws';
+/** The provider a registry host belongs to; any other host is a plain v2 registry (`basic`). */
+function detectProvider(registry) {
+    const host = registry.replace(/:\d+$/, '');
+    if (registry === 'docker.io')
+        return 'dockerhub';
+    if (host === 'ghcr.io')
+        return 'ghcr';
+    if (host === ECR_PUBLIC_HOST)
+        return 'ecr-public';
+    if (parseEcrHost(host))
+        return 'ecr';
+    if (host === 'gcr.io' || host.endsWith('.gcr.io') || host.endsWith('-docker.pkg.dev'))
+        return 'gar';
+    if (host.endsWith('.azurecr.io') || host.endsWith('.azurecr.cn') || host.endsWith('.azurecr.us'))
+        return 'acr';
+    return 'basic';
+}
+/** True for hosts on the loopback interface, which registries and docker reach over plain HTTP. */
+function isLoopbackHost(registry) {
+    const host = registry.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+    return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+/** The base URL of a registry's HTTP API: plain HTTP on loopback, HTTPS elsewhere. */
+function registryBaseUrl(registry) {
+    if (registry === 'docker.io')
+        return 'https://registry-1.docker.io';
+    return `${isLoopbackHost(registry) ? 'http' : 'https'}://${registry}`;
+}
+/** A URL for a message: origin and path, never userinfo or query (either may be a credential). */
+function urlText(url) {
+    return `${url.protocol}//${url.host}${url.pathname}`;
+}
+/**
+ * Why credentials must not be sent to a token realm a registry named, or undefined when they
+ * may: the realm must be an http(s) URL, and https unless the registry is plain http on loopback.
+ */
+function realmProblem(registryOrigin, realm) {
+    let url;
+    try {
+        url = new URL(realm);
+    }
+    catch {
+        return 'the registry named a token realm that is not a URL';
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+        return `the registry named a token realm that is not http(s) (${url.protocol})`;
+    }
+    if (url.protocol === 'http:') {
+        const registry = new URL(registryOrigin);
+        if (registry.protocol !== 'http:' || !isLoopbackHost(registry.hostname)) {
+            return `the registry named the plain-http token realm ${urlText(url)}: credentials would travel unencrypted, so no token is asked for (a plain-http realm is accepted only for a plain-http registry on this machine)`;
+        }
+    }
+    return undefined;
+}
+
 ;// CONCATENATED MODULE: ./shared/src/oci/credentials.ts
 // Where the registry client gets credentials: explicit ones handed over by an action, and the
 // docker CLI's config.json (what registry-login and `docker login` write), including credential
@@ -104,7 +433,7 @@ function entryCredential(entry) {
 /** The `auths` entry for a registry, whatever spelling (scheme, path, case) its key uses. */
 function findAuthEntry(config, registry) {
     const auths = config.auths ?? {};
-    const exact = auths[(0,hosts/* dockerConfigKey */.Y4)(registry)] ?? auths[registry];
+    const exact = auths[dockerConfigKey(registry)] ?? auths[registry];
     if (exact)
         return exact;
     const wanted = configKeyHost(registry);
@@ -188,7 +517,7 @@ function dockerConfigCredentials(options = {}) {
     const answers = new Map();
     const load = () => {
         config ??= (async () => {
-            const file = `${(0,docker_config/* resolveConfigDir */.wF)(options.configDir, env)}/config.json`;
+            const file = `${resolveConfigDir(options.configDir, env)}/config.json`;
             let bytes;
             try {
                 bytes = await (0,promises_.readFile)(file);
@@ -198,7 +527,7 @@ function dockerConfigCredentials(options = {}) {
                     throw new errors/* OperationError */.OK(`reading the docker config ${file}`, err.message);
                 }
             }
-            return (0,docker_config/* parseConfig */.o4)(bytes, file);
+            return parseConfig(bytes, file);
         })();
         return config;
     };
@@ -209,7 +538,7 @@ function dockerConfigCredentials(options = {}) {
                 const cfg = await load();
                 const helper = helperFor(cfg, registry);
                 if (helper) {
-                    const serverUrl = registry === 'docker.io' ? hosts/* DOCKER_HUB_CONFIG_KEY */.Mj : registry;
+                    const serverUrl = registry === 'docker.io' ? DOCKER_HUB_CONFIG_KEY : registry;
                     const fromHelper = await runCredentialHelper(helper, serverUrl, env);
                     if (hasSecret(fromHelper))
                         return fromHelper;
@@ -228,7 +557,7 @@ var external_node_http_ = __webpack_require__(7067);
 var external_node_https_ = __webpack_require__(4708);
 // EXTERNAL MODULE: external "node:tls"
 var external_node_tls_ = __webpack_require__(1692);
-;// CONCATENATED MODULE: ./shared/src/oci/http.ts
+;// CONCATENATED MODULE: ./shared/src/http/agents.ts
 // HTTP/1.1 exchanges on Node's own http and https modules: kept-alive agents per scheme, a
 // CONNECT tunnel through a proxy (for http and https targets alike, the proxy sees only the
 // host and port), a connect timeout and an idle timeout. Nothing is followed or retried here,
@@ -356,7 +685,12 @@ class HttpAgents {
         return new Promise((resolve, reject) => {
             let answered = false;
             const send = req.url.protocol === 'https:' ? external_node_https_.request : external_node_http_.request;
-            const r = send(req.url, { method: req.method, headers, agent: this.agentFor(req.url, proxy) });
+            const r = send(req.url, {
+                method: req.method,
+                headers,
+                agent: this.agentFor(req.url, proxy),
+                ...(req.signal ? { signal: req.signal } : {}),
+            });
             r.setTimeout(IDLE_TIMEOUT_MS, () => r.destroy(new NetworkError('ETIMEDOUT', `no answer from ${req.url.host} for ${IDLE_TIMEOUT_MS / 1000} s`)));
             r.on('socket', (socket) => {
                 if (!socket.connecting)
@@ -410,21 +744,8 @@ async function discardBody(body, max = 256 * 1024) {
     }
 }
 
-;// CONCATENATED MODULE: ./shared/src/oci/transport.ts
+;// CONCATENATED MODULE: ./shared/src/http/transport.ts
 
-
-/** A registry call that failed: what was done, to which reference, the HTTP status and the registry's error code. */
-class RegistryError extends errors/* OperationError */.OK {
-    status;
-    /** the first OCI error code of the response body (MANIFEST_UNKNOWN, DENIED, ...) */
-    code;
-    constructor(operation, detail, options = {}) {
-        super(operation, detail, { cause: options.cause });
-        this.name = 'RegistryError';
-        this.status = options.status;
-        this.code = options.code;
-    }
-}
 const DEFAULT_RETRY = { retries: 4, minDelayMs: 500, maxDelayMs: 30_000 };
 /** Statuses worth another attempt: throttling and server-side failures (not 501/505: those are final). */
 function isRetryableStatus(status) {
@@ -624,7 +945,7 @@ class Transport {
     async send(req) {
         this.count++;
         const headers = { 'user-agent': this.userAgent, ...(req.headers ?? {}) };
-        const res = await this.agents.exchange({ method: req.method, url: new URL(req.url), headers, body: req.body }, proxyFor(req.url, this.env));
+        const res = await this.agents.exchange({ method: req.method, url: new URL(req.url), headers, body: req.body, signal: req.signal }, proxyFor(req.url, this.env));
         return { status: res.statusCode ?? 0, headers: res.headers, body: res, url: req.url };
     }
     /**
@@ -691,6 +1012,33 @@ async function readText(res, max = 1024 * 1024) {
     }
     return Buffer.concat(chunks).toString('utf8');
 }
+/** Drops what is left of a response's body; a body that breaks off just means the connection is not reused. */
+async function discardResponse(res) {
+    try {
+        await discardBody(res.body);
+    }
+    catch {
+        // the connection is dropped instead of reused; nothing else to do
+    }
+}
+
+;// CONCATENATED MODULE: ./shared/src/oci/transport.ts
+// The registry client's view of the shared HTTP transport (../http/transport.ts), plus the
+// error a failed registry call becomes.
+
+
+/** A registry call that failed: what was done, to which reference, the HTTP status and the registry's error code. */
+class RegistryError extends errors/* OperationError */.OK {
+    status;
+    /** the first OCI error code of the response body (MANIFEST_UNKNOWN, DENIED, ...) */
+    code;
+    constructor(operation, detail, options = {}) {
+        super(operation, detail, { cause: options.cause });
+        this.name = 'RegistryError';
+        this.status = options.status;
+        this.code = options.code;
+    }
+}
 
 ;// CONCATENATED MODULE: ./shared/src/oci/auth.ts
 // Registry authentication: reading WWW-Authenticate challenges, basic auth, and the bearer token
@@ -698,8 +1046,18 @@ async function readText(res, max = 1024 * 1024) {
 // tokens). Tokens are cached per registry and scope set until shortly before they expire, and a
 // token that covers more scopes serves a request that needs fewer, so a cached token means no
 // extra round trip. Every secret is handed to maskSecret as soon as it is known.
+//
+// Credentials go only where the registry itself is: a challenge is answered only when it came
+// from the registry's own origin (not from a host a Link or redirect led to), and a token realm
+// must be https unless the registry itself is plain http on this machine (loopback).
 
 
+
+
+/** The origin a registry is reached at by default: http on loopback hosts, https elsewhere. */
+function defaultRegistryOrigin(registry) {
+    return `${isLoopbackHost(registry) ? 'http' : 'https'}://${registry}`;
+}
 /**
  * Parses WWW-Authenticate (RFC 7235): several challenges, quoted values with escapes, commas
  * inside quotes (`scope="repository:a:pull,push"`).
@@ -823,6 +1181,7 @@ class Authenticator {
     mask;
     logger;
     now;
+    registryOrigin;
     states = new Map();
     tokens = new Map();
     inflight = new Map();
@@ -834,6 +1193,7 @@ class Authenticator {
         this.provider = options.credentials;
         this.logger = options.logger;
         this.now = options.now ?? Date.now;
+        this.registryOrigin = options.registryOrigin ?? defaultRegistryOrigin;
         this.mask = (secret) => {
             if (!secret || this.secrets.has(secret))
                 return;
@@ -882,8 +1242,16 @@ class Authenticator {
     /**
      * Answers a 401: learns the challenge and returns the header to retry with. `rejected` is the
      * header the registry just refused: a token equal to it is not handed out again.
+     * `responseUrl` is where the 401 came from: a challenge from any other origin than the
+     * registry's (a host a Link or a redirect led to) is refused, never answered with its credentials.
      */
-    async challenge(registry, wwwAuthenticate, scopes, rejected) {
+    async challenge(registry, wwwAuthenticate, scopes, rejected, responseUrl) {
+        if (responseUrl !== undefined) {
+            const from = new URL(responseUrl);
+            if (from.origin !== new URL(this.registryOrigin(registry)).origin) {
+                throw new AuthError(`authenticating to ${registry}`, `${from.host}, which is not ${registry} itself, asked for credentials (HTTP 401); the credentials of ${registry} are sent to ${registry} only`, 'token-server', 401);
+            }
+        }
         const challenges = parseWwwAuthenticate(wwwAuthenticate);
         const bearer = challenges.find((c) => c.scheme === 'bearer' && c.params.realm);
         if (bearer) {
@@ -941,15 +1309,10 @@ class Authenticator {
             return this.remember(registry, { scopes, token: credential.registryToken, refreshAt: Number.POSITIVE_INFINITY });
         }
         const realm = state.realm;
-        let realmUrl;
-        try {
-            realmUrl = new URL(realm);
-            if (realmUrl.protocol !== 'https:' && realmUrl.protocol !== 'http:')
-                throw new Error('not http(s)');
-        }
-        catch {
-            throw new AuthError(operation, `the registry named an unusable token realm '${realm}'`, 'token-server');
-        }
+        const problem = realmProblem(this.registryOrigin(registry), realm);
+        if (problem)
+            throw new AuthError(operation, problem, 'token-server');
+        const realmUrl = new URL(realm);
         let body;
         if (credential?.identityToken) {
             body = await this.postRefreshToken(operation, registry, realmUrl, state.service, scopes, credential);
@@ -1041,8 +1404,6 @@ class Authenticator {
     }
 }
 
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __webpack_require__(7598);
 ;// CONCATENATED MODULE: ./shared/src/oci/digest.ts
 // Content digests: computing them for bytes and streams, and checking a stream against the
 // digest it should have while it passes through, so nothing unverified is taken for a blob.
@@ -1151,6 +1512,8 @@ class VerifyingStream extends external_node_stream_.Transform {
     }
 }
 
+// EXTERNAL MODULE: ./shared/src/oci/grammar.ts
+var grammar = __webpack_require__(8932);
 ;// CONCATENATED MODULE: ./shared/src/oci/media-types.ts
 // Media types of the OCI image spec and Docker's image formats that the registry client and the
 // graph code recognise, and the Accept list sent for manifests so that a registry hands back
@@ -1205,180 +1568,332 @@ function bareMediaType(mt) {
     return bare(mt);
 }
 
-;// CONCATENATED MODULE: ./shared/src/oci/reference.ts
-// Image references as users write them (`nginx`, `ghcr.io/o/app:v1`, `127.0.0.1:5000/a@sha256:…`)
-// parsed and normalised by the Docker reference grammar (distribution/reference): Docker Hub
-// defaults, host detection, lower-case repositories, the 255-character name limit, tag and
-// digest grammar. Errors quote the text and say which rule it breaks.
+;// CONCATENATED MODULE: ./shared/src/oci/blob-upload.ts
 
-const DOCKER_HUB = 'docker.io';
-const DOCKER_HUB_ALIASES = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io']);
-const NAME_TOTAL_LENGTH_MAX = 255;
-// domain-component := [a-zA-Z0-9] | [a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]
-const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
-const IPV6 = '\\[(?:[a-fA-F0-9:]+)\\]';
-const HOST = `(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|${IPV6})`;
-const DOMAIN_RE = new RegExp(`^${HOST}(?::[0-9]+)?$`);
-// path-component := alpha-numeric [separator alpha-numeric]*; separator := [_.] | __ | -+
-const PATH_COMPONENT_RE = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
-const TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-// digest := algorithm ":" encoded; algorithm components joined by [+._-]
-const DIGEST_FORM_RE = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
-const DIGEST_HEX = { sha256: 64, sha512: 128 };
-const ANCHORED_HEX64 = /^[a-f0-9]{64}$/;
-function isValidTag(tag) {
-    return TAG_RE.test(tag);
+
+
+
+/** `location` with `digest=` added to its query, whatever query it already has. */
+function withQuery(location, name, value) {
+    const url = new URL(location);
+    url.searchParams.set(name, value);
+    return url.toString();
 }
-/** `sha256:` + 64 lower-case hex, or `sha512:` + 128. */
-function isDigest(text) {
-    return digestProblem(text) === undefined;
+/** A PATCH refused with 413 is halved down to this size, not below. */
+const MIN_CHUNK_BYTES = 64 * 1024;
+function positiveHeader(res, name) {
+    const v = header(res.headers, name);
+    if (v === undefined || !/^\d+$/.test(v.trim()))
+        return undefined;
+    const n = Number(v);
+    return n > 0 && Number.isSafeInteger(n) ? n : undefined;
 }
-/** Why the text is not a digest we accept, or undefined when it is one. */
-function digestProblem(text) {
-    if (!DIGEST_FORM_RE.test(text))
-        return `'${text}' is not a digest (expected sha256:<64 hex digits>)`;
-    const colon = text.indexOf(':');
-    const algorithm = text.slice(0, colon);
-    const encoded = text.slice(colon + 1);
-    const length = DIGEST_HEX[algorithm];
-    if (length === undefined) {
-        return `digest algorithm '${algorithm}' is not supported (sha256 and sha512 are)`;
-    }
-    if (!/^[a-f0-9]+$/.test(encoded))
-        return `a ${algorithm} digest is lower-case hexadecimal`;
-    if (encoded.length !== length) {
-        return `a ${algorithm} digest has ${length} hex digits, '${text}' has ${encoded.length}`;
-    }
-    return undefined;
-}
-/** Docker Hub's API host for 'docker.io'; every other registry is its own API host. */
-function registryApiHost(registry) {
-    return registry === DOCKER_HUB ? 'registry-1.docker.io' : registry;
-}
-/** 'host/repo' */
-function repositoryName(ref) {
-    return `${ref.registry}/${ref.repository}`;
-}
-/**
- * `host/repo[:tag][@digest]`. With `familiar`, Docker Hub names are shortened the way the docker
- * CLI shows them (`docker.io/library/nginx` → `nginx`, `docker.io/o/app` → `o/app`).
- */
-function formatReference(ref, options = {}) {
-    let name = repositoryName(ref);
-    if (options.familiar && ref.registry === DOCKER_HUB) {
-        name =
-            ref.repository.startsWith('library/') && ref.repository.split('/').length === 2
-                ? ref.repository.slice('library/'.length)
-                : ref.repository;
-    }
-    return `${name}${ref.tag ? `:${ref.tag}` : ''}${ref.digest ? `@${ref.digest}` : ''}`;
-}
-/** Normalises a registry host: Docker Hub spellings to docker.io, host names to lower case. */
-function normalizeRegistryHost(host) {
-    const lower = host.toLowerCase();
-    if (DOCKER_HUB_ALIASES.has(lower))
-        return DOCKER_HUB;
-    // A one-label upper-case host (`Foo/bar`) is a host only because of its case: keep it.
-    return /[.:]/.test(lower) || lower === 'localhost' ? lower : host;
-}
-/**
- * Parses `[host[:port]/]path[:tag][@digest]`. With `defaultTag` (the default) a reference with
- * neither tag nor digest gets `latest`, as `docker pull` does.
- */
-function parseReference(text, options = {}) {
-    const fail = (why) => {
-        throw new ConfigurationError(`'${text}' is not a valid image reference: ${why}`, options.input);
+/** The session a 202 answer (POST of an upload or a mount that fell back) opened. */
+function uploadSession(res, requestUrl) {
+    const location = header(res.headers, 'location');
+    if (!location)
+        return undefined;
+    return {
+        location: new URL(location, requestUrl).toString(),
+        minChunk: positiveHeader(res, 'oci-chunk-min-length') ?? 0,
+        maxChunk: positiveHeader(res, 'oci-chunk-max-length'),
     };
-    const value = text.trim();
-    if (value === '')
-        fail('it is empty');
-    if (/\s/.test(value))
-        fail('it contains white space');
-    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value))
-        fail('a reference has no URL scheme (write host/repository:tag)');
-    if (ANCHORED_HEX64.test(value)) {
-        fail('a 64-character hexadecimal string is an image ID, not a repository name');
+}
+/** A size the upload can announce: a non-negative safe integer; anything else means unknown. */
+function knownSize(size) {
+    return Number.isSafeInteger(size) && size >= 0;
+}
+/** The registry refused a blob in one request (413 or 416): it wants chunks, at most maxChunk when it said. */
+class ChunksRequiredError extends Error {
+    maxChunk;
+    constructor(status, maxChunk) {
+        super(`the registry refused the blob in one request (HTTP ${status})`);
+        this.name = 'ChunksRequiredError';
+        this.maxChunk = maxChunk;
     }
-    let rest = value;
-    let digest;
-    const at = rest.indexOf('@');
-    if (at >= 0) {
-        digest = rest.slice(at + 1);
-        rest = rest.slice(0, at);
-        if (digest === '')
-            fail('nothing follows @ (expected a digest such as sha256:<64 hex digits>)');
-        const problem = digestProblem(digest);
-        if (problem)
-            fail(problem);
+}
+class BlobUploader {
+    io;
+    monolithicMax;
+    chunkBytes;
+    /**
+     * Registries that refused a blob in one request, with the largest chunk they announced: every
+     * later upload to them goes in chunks straight away.
+     */
+    chunkedRegistries = new Map();
+    constructor(io, options = {}) {
+        this.io = io;
+        this.monolithicMax = options.monolithicMaxBytes ?? Number.POSITIVE_INFINITY;
+        this.chunkBytes = options.chunkBytes ?? 16 * 1024 * 1024;
     }
-    // A tag follows the last colon when no slash comes after it (a colon before a slash is a port).
-    let tag;
-    const colon = rest.lastIndexOf(':');
-    if (colon > rest.lastIndexOf('/')) {
-        tag = rest.slice(colon + 1);
-        rest = rest.slice(0, colon);
-        if (!isValidTag(tag)) {
-            fail(tag === ''
-                ? 'nothing follows the colon (expected a tag)'
-                : `tag '${tag}' is invalid (a tag is 1 to 128 characters of letters, digits, _ . -, not starting with . or -)`);
+    /**
+     * The mount request. 201: mounted. 202: the registry could not mount (unknown blob, or no
+     * read access to `from`) and opened an upload session instead, handed back for reuse.
+     * 401/403/404 (Harbor answers 401 when the token lacks pull on `from`): not mounted, and the
+     * plain upload that follows asks only for the target's scope.
+     */
+    async tryMount(repo, digest, from) {
+        if (from.registry !== repo.registry || from.repository === repo.repository)
+            return { mounted: false };
+        const operation = `mounting blob ${digest} from ${from.repository} into ${repo.registry}/${repo.repository}`;
+        const url = this.io.url(repo, `blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from.repository)}`);
+        try {
+            return await this.io.call({
+                operation,
+                repo,
+                scopes: [repositoryScope(repo.repository, 'pull,push'), repositoryScope(from.repository, 'pull')],
+                action: 'push',
+                method: 'POST',
+                url,
+                headers: { 'content-length': '0' },
+            }, async (res) => {
+                const text = await readText(res, 64 * 1024);
+                if (res.status === 201)
+                    return { mounted: true };
+                const session = res.status === 202 ? uploadSession(res, url) : undefined;
+                if (session)
+                    return { mounted: false, session };
+                if (res.status === 401 || res.status === 403 || res.status === 404) {
+                    this.io.logger?.debug(`${operation}: HTTP ${res.status}, uploading instead`);
+                    return { mounted: false };
+                }
+                throw await this.io.responseError(operation, res, repo, 'push', 'blob', text);
+            });
+        }
+        catch (err) {
+            if (err instanceof AuthError || (err instanceof RegistryError && (err.status === 401 || err.status === 403))) {
+                this.io.logger?.debug(`${operation}: not authorised to mount, uploading instead`);
+                return { mounted: false };
+            }
+            throw err;
         }
     }
-    if (rest === '')
-        fail('the repository name is missing');
-    // The first component is a registry when it has a dot or a colon, is localhost, or has
-    // upper-case letters (repositories never do); otherwise the name is on Docker Hub.
-    let registry = DOCKER_HUB;
-    let path = rest;
-    const slash = rest.indexOf('/');
-    if (slash >= 0) {
-        const first = rest.slice(0, slash);
-        if (/[.:]/.test(first) || first === 'localhost' || first !== first.toLowerCase()) {
-            if (!DOMAIN_RE.test(first))
-                fail(`'${first}' is not a valid registry host[:port]`);
-            registry = normalizeRegistryHost(first);
-            path = rest.slice(slash + 1);
+    /**
+     * Proves push permission without writing anything: opens an upload session (the push scope is
+     * asked for and granted or refused) and cancels it. A refusal throws the registry's 401/403.
+     */
+    async checkPushAccess(repo) {
+        const { location } = await this.startUpload(`checking push access to ${repo.registry}/${repo.repository}`, repo);
+        await this.cancelUpload(repo, location);
+    }
+    /** Opens an upload session: its absolute Location and the registry's chunk sizes. */
+    async startUpload(operation, repo) {
+        const url = this.io.url(repo, 'blobs/uploads/');
+        return this.io.call({
+            operation,
+            repo,
+            scopes: [repositoryScope(repo.repository, 'pull,push')],
+            action: 'push',
+            method: 'POST',
+            url,
+            headers: { 'content-length': '0' },
+        }, async (res) => {
+            const text = await readText(res, 64 * 1024);
+            const session = res.status === 202 ? uploadSession(res, url) : undefined;
+            if (!session)
+                throw await this.io.responseError(operation, res, repo, 'push', 'blob', text);
+            return session;
+        }, { retry: false });
+    }
+    async cancelUpload(repo, location) {
+        try {
+            await this.io.call({
+                operation: 'cancelling an upload',
+                repo,
+                scopes: [repositoryScope(repo.repository, 'pull,push')],
+                action: 'push',
+                method: 'DELETE',
+                url: location,
+            }, (res) => discardResponse(res), { retry: false });
+        }
+        catch {
+            // an abandoned session expires on the registry by itself
         }
     }
-    if (path === '')
-        fail('the repository name is missing');
-    if (registry === DOCKER_HUB && !path.includes('/'))
-        path = `library/${path}`;
-    if (path !== path.toLowerCase())
-        fail(`repository name '${path}' must be lower case`);
-    for (const component of path.split('/')) {
-        if (component === '')
-            fail('the repository path has an empty component (double or trailing slash)');
-        if (!PATH_COMPONENT_RE.test(component)) {
-            fail(`path component '${component}' is invalid (lower-case letters and digits, separated by one '.', one or two '_', or dashes)`);
+    /**
+     * Uploads the blob, starting over from a fresh body stream and a fresh session on a retryable
+     * failure (a mount's session is used by the first attempt only). One streamed PUT when the
+     * size is known and the registry accepts it; PATCH chunks otherwise. A registry that refuses
+     * the single request (413/416) is remembered, and the same attempt starts over in chunks.
+     */
+    async upload(operation, repo, desc, body, session) {
+        try {
+            await this.io.transport.retrying(operation, async (attempt) => {
+                let reuse = attempt === 0 ? session : undefined;
+                for (;;) {
+                    const current = reuse ?? (await this.startUpload(operation, repo));
+                    reuse = undefined;
+                    const chunkSize = this.chunkSizeFor(repo.registry, desc.size, current);
+                    let source;
+                    try {
+                        source = await body();
+                        if (chunkSize === undefined)
+                            await this.putMonolithic(operation, repo, current.location, desc, source);
+                        else
+                            await this.putChunked(operation, repo, current.location, desc, source, chunkSize);
+                        return;
+                    }
+                    catch (err) {
+                        source?.destroy();
+                        await this.cancelUpload(repo, current.location);
+                        if (!(err instanceof ChunksRequiredError) || chunkSize !== undefined)
+                            throw err;
+                        this.io.logger?.debug(`${operation}: ${err.message}; uploading in chunks from now on`);
+                        this.chunkedRegistries.set(repo.registry, err.maxChunk ?? current.maxChunk);
+                    }
+                }
+            });
+        }
+        catch (err) {
+            if (err instanceof RetryableStatusError) {
+                const { status, headers, text } = err.response;
+                throw await this.io.statusError(operation, status, headers, text, { repo, action: 'push', kind: 'blob' }, err);
+            }
+            throw this.io.wrap(operation, err);
         }
     }
-    const nameLength = registry.length + 1 + path.length;
-    if (nameLength > NAME_TOTAL_LENGTH_MAX) {
-        fail(`the name is ${nameLength} characters long, more than ${NAME_TOTAL_LENGTH_MAX}`);
+    /**
+     * undefined: the blob goes up in one streamed request. Otherwise the PATCH chunk size:
+     * chunkBytes, at least the registry's minimum, at most its maximum (announced now or before).
+     */
+    chunkSizeFor(registry, size, session) {
+        const learned = this.chunkedRegistries.get(registry);
+        const maxChunk = session.maxChunk !== undefined && learned !== undefined
+            ? Math.min(session.maxChunk, learned)
+            : (session.maxChunk ?? learned);
+        const demanded = this.chunkedRegistries.has(registry) || (maxChunk !== undefined && size > maxChunk);
+        if (knownSize(size) && size <= this.monolithicMax && !demanded)
+            return undefined;
+        const chunk = Math.max(this.chunkBytes, session.minChunk);
+        return maxChunk !== undefined ? Math.max(1, Math.min(chunk, maxChunk)) : chunk;
     }
-    const ref = { registry, repository: path };
-    if (tag !== undefined)
-        ref.tag = tag;
-    if (digest !== undefined)
-        ref.digest = digest;
-    if (options.defaultTag !== false && tag === undefined && digest === undefined)
-        ref.tag = 'latest';
-    return ref;
+    /**
+     * The body checked against the blob's digest and size while it is sent. A stream from getBlob
+     * of the same blob already is such a check: hashing it twice would cost a pass over every byte.
+     */
+    verified(source, desc) {
+        const size = knownSize(desc.size) ? desc.size : undefined;
+        if (source instanceof VerifyingStream && source.verifies(desc.digest, size))
+            return source;
+        const verifier = new VerifyingStream(desc.digest, {
+            size,
+            what: `the content given for blob ${desc.digest}`,
+        });
+        source.on('error', (err) => verifier.destroy(err));
+        source.pipe(verifier);
+        return verifier;
+    }
+    async putMonolithic(operation, repo, location, desc, source) {
+        const url = withQuery(location, 'digest', desc.digest);
+        const res = await this.io.exchange({
+            operation,
+            repo,
+            scopes: [repositoryScope(repo.repository, 'pull,push')],
+            action: 'push',
+            method: 'PUT',
+            url,
+            headers: { 'content-type': 'application/octet-stream', 'content-length': String(desc.size) },
+            body: this.verified(source, desc),
+        });
+        if (res.status === 413 || res.status === 416) {
+            await discardResponse(res);
+            throw new ChunksRequiredError(res.status, positiveHeader(res, 'oci-chunk-max-length'));
+        }
+        await this.finishUpload(operation, repo, res, desc.digest);
+    }
+    /**
+     * PATCH chunks of `chunkSize` bytes (the last one shorter), each at the Location the previous
+     * answer gave, then the closing PUT. One chunk is in memory at a time; the size may be unknown.
+     */
+    async putChunked(operation, repo, firstLocation, desc, source, chunkSize) {
+        const scopes = [repositoryScope(repo.repository, 'pull,push')];
+        let location = firstLocation;
+        let offset = 0;
+        // A PATCH answered 413 (a body limit in front of the registry) is sent again in halves; the
+        // smaller size then holds for the rest of this blob and for later uploads to the registry.
+        let limit = chunkSize;
+        const sendPiece = async (piece) => {
+            const res = await this.io.exchange({
+                operation,
+                repo,
+                scopes,
+                action: 'push',
+                method: 'PATCH',
+                url: location,
+                headers: {
+                    'content-type': 'application/octet-stream',
+                    'content-range': `${offset}-${offset + piece.length - 1}`,
+                    'content-length': String(piece.length),
+                },
+                body: piece,
+            });
+            if (res.status === 413 && piece.length > MIN_CHUNK_BYTES) {
+                await discardResponse(res);
+                return false;
+            }
+            await this.io.transport.throwIfRetryable(res);
+            const text = await readText(res, 64 * 1024);
+            const next = header(res.headers, 'location');
+            if (res.status !== 202 || !next)
+                throw await this.io.responseError(operation, res, repo, 'push', 'blob', text);
+            location = new URL(next, location).toString();
+            offset += piece.length;
+            return true;
+        };
+        const send = async (chunk) => {
+            for (let start = 0; start < chunk.length;) {
+                const piece = chunk.subarray(start, start + limit);
+                if (await sendPiece(piece)) {
+                    start += piece.length;
+                    continue;
+                }
+                limit = Math.max(MIN_CHUNK_BYTES, Math.floor(piece.length / 2));
+                this.chunkedRegistries.set(repo.registry, Math.min(limit, this.chunkedRegistries.get(repo.registry) ?? limit));
+                this.io.logger?.debug(`${operation}: a ${piece.length}-byte chunk was refused (HTTP 413); sending ${limit}-byte chunks`);
+            }
+        };
+        // One buffer, refilled for every chunk: a PATCH is answered only after its body was read.
+        const buffer = Buffer.allocUnsafe(chunkSize);
+        let filled = 0;
+        for await (const piece of this.verified(source, desc)) {
+            let data = piece;
+            while (data.length > 0) {
+                const n = data.copy(buffer, filled);
+                filled += n;
+                data = data.subarray(n);
+                if (filled === chunkSize) {
+                    await send(buffer);
+                    filled = 0;
+                }
+            }
+        }
+        if (filled > 0)
+            await send(buffer.subarray(0, filled));
+        const res = await this.io.exchange({
+            operation,
+            repo,
+            scopes,
+            action: 'push',
+            method: 'PUT',
+            url: withQuery(location, 'digest', desc.digest),
+            headers: { 'content-length': '0' },
+        });
+        await this.finishUpload(operation, repo, res, desc.digest);
+    }
+    async finishUpload(operation, repo, res, digest) {
+        await this.io.transport.throwIfRetryable(res);
+        if (res.status !== 201 && res.status !== 204 && res.status !== 200) {
+            throw await this.io.responseError(operation, res, repo, 'push', 'blob');
+        }
+        await discardResponse(res);
+        const stored = header(res.headers, 'docker-content-digest');
+        if (stored && (0,oci_reference/* isDigest */.Bc)(stored) && stored !== digest) {
+            throw new DigestMismatchError(digest, stored, 'the blob as the registry stored it');
+        }
+    }
 }
 
-;// CONCATENATED MODULE: ./shared/src/oci/client.ts
-// The registry client (OCI distribution API v2) every action that touches a registry stands on:
-// manifests byte-exact and digest-verified, blobs streamed both ways with bounded memory,
-// cross-repository mounts, tag listing, the referrers API. Auth (anonymous, basic, bearer
-// challenge) and retries live in auth.ts and transport.ts; this file speaks the API.
-
-
-
-
-
-
-
-
+;// CONCATENATED MODULE: ./shared/src/oci/descriptor.ts
 
 function stringRecord(value) {
     if (!value || typeof value !== 'object' || Array.isArray(value))
@@ -1389,30 +1904,34 @@ function stringRecord(value) {
             out[k] = v;
     return out;
 }
-/** A descriptor from manifest JSON, or undefined when the entry lacks what a descriptor must have. */
+/**
+ * A descriptor from manifest JSON, or undefined when the entry lacks what a descriptor must have.
+ * A media type, artifact type or platform that breaks its grammar is an InvalidContentError:
+ * those strings reach logs, decisions and new manifests, and a plan must not skip the entry.
+ */
 function toDescriptor(value) {
     const v = value;
     if (!v || typeof v !== 'object')
         return undefined;
     if (typeof v.mediaType !== 'string' || typeof v.digest !== 'string' || typeof v.size !== 'number')
         return undefined;
+    const where = `descriptor ${(0,grammar/* quoteForeign */.xS)(v.digest)}`;
+    if (!(0,grammar/* isMediaType */.LA)(v.mediaType)) {
+        throw new grammar/* InvalidContentError */.JW(where, `its mediaType ${(0,grammar/* quoteForeign */.xS)(v.mediaType)} is not a media type`);
+    }
     const d = { mediaType: v.mediaType, digest: v.digest, size: v.size };
     const annotations = stringRecord(v.annotations);
     if (annotations)
         d.annotations = annotations;
-    if (typeof v.artifactType === 'string')
+    if (typeof v.artifactType === 'string' && v.artifactType !== '') {
+        if (!(0,grammar/* isMediaType */.LA)(v.artifactType)) {
+            throw new grammar/* InvalidContentError */.JW(where, `its artifactType ${(0,grammar/* quoteForeign */.xS)(v.artifactType)} is not a media type`);
+        }
         d.artifactType = v.artifactType;
+    }
     const p = v.platform;
     if (p && typeof p === 'object' && typeof p.os === 'string' && typeof p.architecture === 'string') {
-        const platform = { os: p.os, architecture: p.architecture };
-        if (typeof p.variant === 'string' && p.variant !== '')
-            platform.variant = p.variant;
-        if (typeof p['os.version'] === 'string' && p['os.version'] !== '')
-            platform['os.version'] = p['os.version'];
-        if (Array.isArray(p['os.features'])) {
-            platform['os.features'] = p['os.features'].filter((f) => typeof f === 'string');
-        }
-        d.platform = platform;
+        d.platform = (0,grammar/* checkedPlatform */.Jc)(p, where);
     }
     return d;
 }
@@ -1423,6 +1942,27 @@ function indexManifests(manifest) {
         return [];
     return list.map(toDescriptor).filter((d) => d !== undefined);
 }
+
+;// CONCATENATED MODULE: ./shared/src/oci/client.ts
+// The registry client (OCI distribution API v2) every action that touches a registry stands on:
+// manifests byte-exact and digest-verified, blobs streamed both ways with bounded memory,
+// cross-repository mounts, tag listing, the referrers API. Auth (anonymous, basic, bearer
+// challenge) and retries live in auth.ts and transport.ts, the upload path (sessions, chunks,
+// the 413 fallback) in blob-upload.ts; this file speaks the API.
+
+
+
+
+
+
+
+
+
+
+
+// Descriptors are parsed (and held to their grammar) in descriptor.ts, which other modules
+// import without loading the client.
+
 /** `os/architecture[/variant]`, as docker and buildx write platforms. */
 function formatPlatform(platform) {
     return [platform.os, platform.architecture, platform.variant].filter(Boolean).join('/');
@@ -1463,20 +2003,7 @@ function contentLength(res) {
         return undefined;
     return Number(v);
 }
-/** `location` with `digest=` added to its query, whatever query it already has. */
-function withQuery(location, name, value) {
-    const url = new URL(location);
-    url.searchParams.set(name, value);
-    return url.toString();
-}
-async function dump(res) {
-    try {
-        await discardBody(res.body);
-    }
-    catch {
-        // the connection is dropped instead of reused; nothing else to do
-    }
-}
+const dump = discardResponse;
 async function readBody(res, max, what) {
     const declared = contentLength(res);
     if (declared !== undefined && declared > max) {
@@ -1496,51 +2023,12 @@ async function readBody(res, max, what) {
     return Buffer.concat(chunks);
 }
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-/** A PATCH refused with 413 is halved down to this size, not below. */
-const MIN_CHUNK_BYTES = 64 * 1024;
-function positiveHeader(res, name) {
-    const v = header(res.headers, name);
-    if (v === undefined || !/^\d+$/.test(v.trim()))
-        return undefined;
-    const n = Number(v);
-    return n > 0 && Number.isSafeInteger(n) ? n : undefined;
-}
-/** The session a 202 answer (POST of an upload or a mount that fell back) opened. */
-function uploadSession(res, requestUrl) {
-    const location = header(res.headers, 'location');
-    if (!location)
-        return undefined;
-    return {
-        location: new URL(location, requestUrl).toString(),
-        minChunk: positiveHeader(res, 'oci-chunk-min-length') ?? 0,
-        maxChunk: positiveHeader(res, 'oci-chunk-max-length'),
-    };
-}
-/** A size the upload can announce: a non-negative safe integer; anything else means unknown. */
-function knownSize(size) {
-    return Number.isSafeInteger(size) && size >= 0;
-}
-/** The registry refused a blob in one request (413 or 416): it wants chunks, at most maxChunk when it said. */
-class ChunksRequiredError extends Error {
-    maxChunk;
-    constructor(status, maxChunk) {
-        super(`the registry refused the blob in one request (HTTP ${status})`);
-        this.name = 'ChunksRequiredError';
-        this.maxChunk = maxChunk;
-    }
-}
 class RegistryClient {
     transport;
     auth;
     plainHttp;
     logger;
-    monolithicMax;
-    chunkBytes;
-    /**
-     * Registries that refused a blob in one request, with the largest chunk they announced: every
-     * later upload to them goes in chunks straight away.
-     */
-    chunkedRegistries = new Map();
+    uploads;
     constructor(options = {}) {
         this.logger = options.logger;
         this.transport = new Transport({
@@ -1554,10 +2042,19 @@ class RegistryClient {
             credentials: options.credentials ?? dockerConfigCredentials({ env: options.env }),
             maskSecret: options.maskSecret,
             logger: options.logger,
+            registryOrigin: (registry) => this.baseUrl(registry),
         });
         this.plainHttp = options.plainHttp ?? loopbackHost;
-        this.monolithicMax = options.monolithicMaxBytes ?? Number.POSITIVE_INFINITY;
-        this.chunkBytes = options.chunkBytes ?? 16 * 1024 * 1024;
+        this.uploads = new BlobUploader({
+            transport: this.transport,
+            logger: options.logger,
+            url: (repo, path) => this.url(repo, path),
+            exchange: (spec) => this.exchange(spec),
+            call: (spec, handle, callOptions) => this.call(spec, handle, callOptions),
+            responseError: (...args) => this.responseError(...args),
+            statusError: (...args) => this.statusError(...args),
+            wrap: (operation, err) => this.wrap(operation, err),
+        }, { monolithicMaxBytes: options.monolithicMaxBytes, chunkBytes: options.chunkBytes });
     }
     /** total HTTP requests made, token requests included */
     requestCount() {
@@ -1586,15 +2083,15 @@ class RegistryClient {
             const bytes = await readBody(res, MANIFEST_MAX_BYTES, 'the manifest');
             const headerDigest = header(res.headers, 'docker-content-digest');
             let digest;
-            if (isDigest(reference)) {
+            if ((0,oci_reference/* isDigest */.Bc)(reference)) {
                 digest = digestOf(bytes, digestAlgorithm(reference));
                 if (digest !== reference)
                     throw new DigestMismatchError(reference, digest, 'the manifest the registry sent');
             }
             else {
-                const algorithm = headerDigest && isDigest(headerDigest) ? digestAlgorithm(headerDigest) : 'sha256';
+                const algorithm = headerDigest && (0,oci_reference/* isDigest */.Bc)(headerDigest) ? digestAlgorithm(headerDigest) : 'sha256';
                 digest = digestOf(bytes, algorithm);
-                if (headerDigest && isDigest(headerDigest) && headerDigest !== digest) {
+                if (headerDigest && (0,oci_reference/* isDigest */.Bc)(headerDigest) && headerDigest !== digest) {
                     throw new DigestMismatchError(headerDigest, digest, 'the manifest the registry sent (Docker-Content-Digest)');
                 }
             }
@@ -1606,9 +2103,15 @@ class RegistryClient {
                 throw new RegistryError(operation, 'the registry sent a manifest that is not JSON');
             }
             const bodyType = json?.mediaType;
+            const contentType = header(res.headers, 'content-type');
             const mediaType = typeof bodyType === 'string' && bodyType !== ''
                 ? bodyType
-                : bareMediaType(header(res.headers, 'content-type') ?? MediaType.OciManifest);
+                : contentType && (0,grammar/* isContentType */.IU)(contentType)
+                    ? bareMediaType(contentType)
+                    : MediaType.OciManifest;
+            if (!(0,grammar/* isMediaType */.LA)(mediaType)) {
+                throw new RegistryError(operation, `the manifest's mediaType ${(0,grammar/* quoteForeign */.xS)(mediaType)} is not a media type`);
+            }
             return { digest, mediaType, bytes, json };
         });
     }
@@ -1634,9 +2137,11 @@ class RegistryClient {
             const headerDigest = header(res.headers, 'docker-content-digest');
             const size = contentLength(res);
             const mediaType = header(res.headers, 'content-type');
-            if (!headerDigest || !isDigest(headerDigest) || size === undefined || !mediaType)
+            if (!headerDigest || !(0,oci_reference/* isDigest */.Bc)(headerDigest) || size === undefined || !mediaType)
                 return undefined;
-            if (isDigest(reference) && headerDigest !== reference)
+            if (!(0,grammar/* isContentType */.IU)(mediaType))
+                return undefined;
+            if ((0,oci_reference/* isDigest */.Bc)(reference) && headerDigest !== reference)
                 return undefined;
             return { mediaType: bareMediaType(mediaType), digest: headerDigest, size };
         });
@@ -1649,8 +2154,8 @@ class RegistryClient {
     async putManifest(repo, reference, bytes, mediaType) {
         const operation = `pushing manifest ${this.refText(repo, reference)}`;
         this.checkReference(operation, reference);
-        const digest = isDigest(reference) ? digestOf(bytes, digestAlgorithm(reference)) : digestOf(bytes);
-        if (isDigest(reference) && digest !== reference) {
+        const digest = (0,oci_reference/* isDigest */.Bc)(reference) ? digestOf(bytes, digestAlgorithm(reference)) : digestOf(bytes);
+        if ((0,oci_reference/* isDigest */.Bc)(reference) && digest !== reference) {
             throw new RegistryError(operation, `the manifest bytes have digest ${digest}, not ${reference}`);
         }
         return this.call({
@@ -1669,7 +2174,7 @@ class RegistryClient {
             }
             const answered = header(res.headers, 'docker-content-digest');
             if (answered &&
-                isDigest(answered) &&
+                (0,oci_reference/* isDigest */.Bc)(answered) &&
                 digestAlgorithm(answered) === digestAlgorithm(digest) &&
                 answered !== digest) {
                 throw new DigestMismatchError(digest, answered, 'the manifest as the registry stored it');
@@ -1702,7 +2207,7 @@ class RegistryClient {
     /** false when the registry cannot untag (400/405 on distribution, Docker Hub, ghcr) */
     async deleteTag(repo, tag) {
         const operation = `deleting tag ${this.refText(repo, tag)}`;
-        if (!isValidTag(tag))
+        if (!(0,oci_reference/* isValidTag */.r_)(tag))
             throw new RegistryError(operation, `'${tag}' is not a valid tag`);
         return this.call({
             operation,
@@ -1722,13 +2227,24 @@ class RegistryClient {
         });
     }
     // ---- tags ----
-    /** all pages, sorted; [] for a repository the registry does not know */
-    async listTags(repo) {
+    /**
+     * All pages, sorted; [] for a repository the registry does not know. A listing longer than
+     * the bounds is an error, never a silent partial list; an abort stops it at once.
+     */
+    async listTags(repo, options = {}) {
         const operation = `listing tags of ${repo.registry}/${repo.repository}`;
+        const maxPages = options.maxPages ?? MAX_PAGES;
+        const maxTags = options.maxTags ?? Number.POSITIVE_INFINITY;
+        const { signal } = options;
         const tags = new Set();
         const seen = new Set();
         let url = this.url(repo, `tags/list?n=${TAGS_PAGE}`);
-        while (url && !seen.has(url) && seen.size < MAX_PAGES) {
+        while (url && !seen.has(url)) {
+            if (signal?.aborted)
+                throw new RegistryError(operation, `given up after ${seen.size} page(s)`, { cause: signal.reason });
+            if (seen.size >= maxPages) {
+                throw new RegistryError(operation, `the registry kept sending pages: stopped after ${maxPages} (${tags.size} tags)`);
+            }
             seen.add(url);
             const pageUrl = url;
             const page = await this.call({
@@ -1740,10 +2256,16 @@ class RegistryClient {
                 url: pageUrl,
                 headers: { accept: 'application/json' },
                 followRedirects: true,
+                signal,
             }, async (res) => {
                 if (res.status === 404) {
                     const text = await readText(res, 64 * 1024);
                     const code = parseOciError(text).code;
+                    // A repository the registry does not know has no tags; a page after the first that is
+                    // missing means the listing is incomplete, never that the remaining tags are gone.
+                    if (seen.size > 1) {
+                        throw new RegistryError(operation, `page ${seen.size} of the tag list answered 404${code ? ` (${code})` : ''}: the listing is incomplete`, { status: 404, ...(code ? { code } : {}) });
+                    }
                     if (code === 'NAME_UNKNOWN' || code === undefined)
                         return null;
                     throw await this.responseError(operation, res, repo, 'pull', 'repository', text);
@@ -1767,6 +2289,9 @@ class RegistryClient {
             const before = tags.size;
             for (const t of page.list)
                 tags.add(t);
+            if (tags.size > maxTags) {
+                throw new RegistryError(operation, `the repository has more than ${maxTags} tags: stopped reading`);
+            }
             url = page.next;
             // A registry that honours `n` but sends no Link: a full page means asking on from its last tag.
             if (!url && page.list.length >= TAGS_PAGE && tags.size > before) {
@@ -1905,12 +2430,12 @@ class RegistryClient {
             return 'existed';
         let session;
         if (options.mountFrom) {
-            const mount = await this.tryMount(repo, desc.digest, options.mountFrom);
+            const mount = await this.uploads.tryMount(repo, desc.digest, options.mountFrom);
             if (mount.mounted)
                 return 'mounted';
             session = mount.session;
         }
-        await this.upload(operation, repo, desc, body, session);
+        await this.uploads.upload(operation, repo, desc, body, session);
         return 'uploaded';
     }
     async pushBlobBytes(repo, bytes) {
@@ -1921,275 +2446,17 @@ class RegistryClient {
     /** true when mounted (201); false when the registry opened an upload session (cancelled) or refused */
     async mountBlob(repo, digest, from) {
         this.checkDigest(`mounting blob ${digest} into ${repo.registry}/${repo.repository}`, digest);
-        const mount = await this.tryMount(repo, digest, from);
+        const mount = await this.uploads.tryMount(repo, digest, from);
         if (mount.session)
-            await this.cancelUpload(repo, mount.session.location);
+            await this.uploads.cancelUpload(repo, mount.session.location);
         return mount.mounted;
-    }
-    /**
-     * The mount request. 201: mounted. 202: the registry could not mount (unknown blob, or no
-     * read access to `from`) and opened an upload session instead, handed back for reuse.
-     * 401/403/404 (Harbor answers 401 when the token lacks pull on `from`): not mounted, and the
-     * plain upload that follows asks only for the target's scope.
-     */
-    async tryMount(repo, digest, from) {
-        if (from.registry !== repo.registry || from.repository === repo.repository)
-            return { mounted: false };
-        const operation = `mounting blob ${digest} from ${from.repository} into ${repo.registry}/${repo.repository}`;
-        const url = this.url(repo, `blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from.repository)}`);
-        try {
-            return await this.call({
-                operation,
-                repo,
-                scopes: [repositoryScope(repo.repository, 'pull,push'), repositoryScope(from.repository, 'pull')],
-                action: 'push',
-                method: 'POST',
-                url,
-                headers: { 'content-length': '0' },
-            }, async (res) => {
-                const text = await readText(res, 64 * 1024);
-                if (res.status === 201)
-                    return { mounted: true };
-                const session = res.status === 202 ? uploadSession(res, url) : undefined;
-                if (session)
-                    return { mounted: false, session };
-                if (res.status === 401 || res.status === 403 || res.status === 404) {
-                    this.logger?.debug(`${operation}: HTTP ${res.status}, uploading instead`);
-                    return { mounted: false };
-                }
-                throw await this.responseError(operation, res, repo, 'push', 'blob', text);
-            });
-        }
-        catch (err) {
-            if (err instanceof AuthError || (err instanceof RegistryError && (err.status === 401 || err.status === 403))) {
-                this.logger?.debug(`${operation}: not authorised to mount, uploading instead`);
-                return { mounted: false };
-            }
-            throw err;
-        }
     }
     /**
      * Proves push permission without writing anything: opens an upload session (the push scope is
      * asked for and granted or refused) and cancels it. A refusal throws the registry's 401/403.
      */
-    async checkPushAccess(repo) {
-        const { location } = await this.startUpload(`checking push access to ${repo.registry}/${repo.repository}`, repo);
-        await this.cancelUpload(repo, location);
-    }
-    /** Opens an upload session: its absolute Location and the registry's chunk sizes. */
-    async startUpload(operation, repo) {
-        const url = this.url(repo, 'blobs/uploads/');
-        return this.call({
-            operation,
-            repo,
-            scopes: [repositoryScope(repo.repository, 'pull,push')],
-            action: 'push',
-            method: 'POST',
-            url,
-            headers: { 'content-length': '0' },
-        }, async (res) => {
-            const text = await readText(res, 64 * 1024);
-            const session = res.status === 202 ? uploadSession(res, url) : undefined;
-            if (!session)
-                throw await this.responseError(operation, res, repo, 'push', 'blob', text);
-            return session;
-        }, { retry: false });
-    }
-    async cancelUpload(repo, location) {
-        try {
-            await this.call({
-                operation: 'cancelling an upload',
-                repo,
-                scopes: [repositoryScope(repo.repository, 'pull,push')],
-                action: 'push',
-                method: 'DELETE',
-                url: location,
-            }, (res) => dump(res), { retry: false });
-        }
-        catch {
-            // an abandoned session expires on the registry by itself
-        }
-    }
-    /**
-     * Uploads the blob, starting over from a fresh body stream and a fresh session on a retryable
-     * failure (a mount's session is used by the first attempt only). One streamed PUT when the
-     * size is known and the registry accepts it; PATCH chunks otherwise. A registry that refuses
-     * the single request (413/416) is remembered, and the same attempt starts over in chunks.
-     */
-    async upload(operation, repo, desc, body, session) {
-        try {
-            await this.transport.retrying(operation, async (attempt) => {
-                let reuse = attempt === 0 ? session : undefined;
-                for (;;) {
-                    const current = reuse ?? (await this.startUpload(operation, repo));
-                    reuse = undefined;
-                    const chunkSize = this.chunkSizeFor(repo.registry, desc.size, current);
-                    let source;
-                    try {
-                        source = await body();
-                        if (chunkSize === undefined)
-                            await this.putMonolithic(operation, repo, current.location, desc, source);
-                        else
-                            await this.putChunked(operation, repo, current.location, desc, source, chunkSize);
-                        return;
-                    }
-                    catch (err) {
-                        source?.destroy();
-                        await this.cancelUpload(repo, current.location);
-                        if (!(err instanceof ChunksRequiredError) || chunkSize !== undefined)
-                            throw err;
-                        this.logger?.debug(`${operation}: ${err.message}; uploading in chunks from now on`);
-                        this.chunkedRegistries.set(repo.registry, err.maxChunk ?? current.maxChunk);
-                    }
-                }
-            });
-        }
-        catch (err) {
-            if (err instanceof RetryableStatusError) {
-                const { status, headers, text } = err.response;
-                throw await this.statusError(operation, status, headers, text, { repo, action: 'push', kind: 'blob' }, err);
-            }
-            throw this.wrap(operation, err);
-        }
-    }
-    /**
-     * undefined: the blob goes up in one streamed request. Otherwise the PATCH chunk size:
-     * chunkBytes, at least the registry's minimum, at most its maximum (announced now or before).
-     */
-    chunkSizeFor(registry, size, session) {
-        const learned = this.chunkedRegistries.get(registry);
-        const maxChunk = session.maxChunk !== undefined && learned !== undefined
-            ? Math.min(session.maxChunk, learned)
-            : (session.maxChunk ?? learned);
-        const demanded = this.chunkedRegistries.has(registry) || (maxChunk !== undefined && size > maxChunk);
-        if (knownSize(size) && size <= this.monolithicMax && !demanded)
-            return undefined;
-        const chunk = Math.max(this.chunkBytes, session.minChunk);
-        return maxChunk !== undefined ? Math.max(1, Math.min(chunk, maxChunk)) : chunk;
-    }
-    /**
-     * The body checked against the blob's digest and size while it is sent. A stream from getBlob
-     * of the same blob already is such a check: hashing it twice would cost a pass over every byte.
-     */
-    verified(source, desc) {
-        const size = knownSize(desc.size) ? desc.size : undefined;
-        if (source instanceof VerifyingStream && source.verifies(desc.digest, size))
-            return source;
-        const verifier = new VerifyingStream(desc.digest, {
-            size,
-            what: `the content given for blob ${desc.digest}`,
-        });
-        source.on('error', (err) => verifier.destroy(err));
-        source.pipe(verifier);
-        return verifier;
-    }
-    async putMonolithic(operation, repo, location, desc, source) {
-        const url = withQuery(location, 'digest', desc.digest);
-        const res = await this.exchange({
-            operation,
-            repo,
-            scopes: [repositoryScope(repo.repository, 'pull,push')],
-            action: 'push',
-            method: 'PUT',
-            url,
-            headers: { 'content-type': 'application/octet-stream', 'content-length': String(desc.size) },
-            body: this.verified(source, desc),
-        });
-        if (res.status === 413 || res.status === 416) {
-            await dump(res);
-            throw new ChunksRequiredError(res.status, positiveHeader(res, 'oci-chunk-max-length'));
-        }
-        await this.finishUpload(operation, repo, res, desc.digest);
-    }
-    /**
-     * PATCH chunks of `chunkSize` bytes (the last one shorter), each at the Location the previous
-     * answer gave, then the closing PUT. One chunk is in memory at a time; the size may be unknown.
-     */
-    async putChunked(operation, repo, firstLocation, desc, source, chunkSize) {
-        const scopes = [repositoryScope(repo.repository, 'pull,push')];
-        let location = firstLocation;
-        let offset = 0;
-        // A PATCH answered 413 (a body limit in front of the registry) is sent again in halves; the
-        // smaller size then holds for the rest of this blob and for later uploads to the registry.
-        let limit = chunkSize;
-        const sendPiece = async (piece) => {
-            const res = await this.exchange({
-                operation,
-                repo,
-                scopes,
-                action: 'push',
-                method: 'PATCH',
-                url: location,
-                headers: {
-                    'content-type': 'application/octet-stream',
-                    'content-range': `${offset}-${offset + piece.length - 1}`,
-                    'content-length': String(piece.length),
-                },
-                body: piece,
-            });
-            if (res.status === 413 && piece.length > MIN_CHUNK_BYTES) {
-                await dump(res);
-                return false;
-            }
-            await this.transport.throwIfRetryable(res);
-            const text = await readText(res, 64 * 1024);
-            const next = header(res.headers, 'location');
-            if (res.status !== 202 || !next)
-                throw await this.responseError(operation, res, repo, 'push', 'blob', text);
-            location = new URL(next, location).toString();
-            offset += piece.length;
-            return true;
-        };
-        const send = async (chunk) => {
-            for (let start = 0; start < chunk.length;) {
-                const piece = chunk.subarray(start, start + limit);
-                if (await sendPiece(piece)) {
-                    start += piece.length;
-                    continue;
-                }
-                limit = Math.max(MIN_CHUNK_BYTES, Math.floor(piece.length / 2));
-                this.chunkedRegistries.set(repo.registry, Math.min(limit, this.chunkedRegistries.get(repo.registry) ?? limit));
-                this.logger?.debug(`${operation}: a ${piece.length}-byte chunk was refused (HTTP 413); sending ${limit}-byte chunks`);
-            }
-        };
-        // One buffer, refilled for every chunk: a PATCH is answered only after its body was read.
-        const buffer = Buffer.allocUnsafe(chunkSize);
-        let filled = 0;
-        for await (const piece of this.verified(source, desc)) {
-            let data = piece;
-            while (data.length > 0) {
-                const n = data.copy(buffer, filled);
-                filled += n;
-                data = data.subarray(n);
-                if (filled === chunkSize) {
-                    await send(buffer);
-                    filled = 0;
-                }
-            }
-        }
-        if (filled > 0)
-            await send(buffer.subarray(0, filled));
-        const res = await this.exchange({
-            operation,
-            repo,
-            scopes,
-            action: 'push',
-            method: 'PUT',
-            url: withQuery(location, 'digest', desc.digest),
-            headers: { 'content-length': '0' },
-        });
-        await this.finishUpload(operation, repo, res, desc.digest);
-    }
-    async finishUpload(operation, repo, res, digest) {
-        await this.transport.throwIfRetryable(res);
-        if (res.status !== 201 && res.status !== 204 && res.status !== 200) {
-            throw await this.responseError(operation, res, repo, 'push', 'blob');
-        }
-        await dump(res);
-        const stored = header(res.headers, 'docker-content-digest');
-        if (stored && isDigest(stored) && stored !== digest) {
-            throw new DigestMismatchError(digest, stored, 'the blob as the registry stored it');
-        }
+    checkPushAccess(repo) {
+        return this.uploads.checkPushAccess(repo);
     }
     // ---- referrers ----
     /** null when the API is unsupported (404 etc.); pagination via Link */
@@ -2250,22 +2517,22 @@ class RegistryClient {
     }
     // ---- plumbing ----
     baseUrl(registry) {
-        return `${this.plainHttp(registry) ? 'http' : 'https'}://${registryApiHost(registry)}`;
+        return `${this.plainHttp(registry) ? 'http' : 'https'}://${(0,oci_reference/* registryApiHost */.Mb)(registry)}`;
     }
     url(repo, path) {
         return `${this.baseUrl(repo.registry)}/v2/${repo.repository}/${path}`;
     }
     refText(repo, reference) {
-        return `${repo.registry}/${repo.repository}${isDigest(reference) || reference.includes(':') ? '@' : ':'}${reference}`;
+        return `${repo.registry}/${repo.repository}${(0,oci_reference/* isDigest */.Bc)(reference) || reference.includes(':') ? '@' : ':'}${reference}`;
     }
     checkReference(operation, reference) {
         if (reference.includes(':'))
             this.checkDigest(operation, reference);
-        else if (!isValidTag(reference))
+        else if (!(0,oci_reference/* isValidTag */.r_)(reference))
             throw new RegistryError(operation, `'${reference}' is neither a tag nor a digest`);
     }
     checkDigest(operation, digest) {
-        const problem = digestProblem(digest);
+        const problem = (0,oci_reference/* digestProblem */.WQ)(digest);
         if (problem)
             throw new RegistryError(operation, problem);
     }
@@ -2281,7 +2548,13 @@ class RegistryClient {
             const headers = { ...(spec.headers ?? {}) };
             if (authorization && new URL(url).origin === origin)
                 headers.authorization = authorization;
-            return this.transport.send({ method: spec.method, url, headers, body });
+            return this.transport.send({
+                method: spec.method,
+                url,
+                headers,
+                body,
+                signal: spec.signal,
+            });
         };
         let authorization = await this.auth.authorize(registry, spec.scopes);
         let res = await send(spec.url, authorization, spec.body);
@@ -2292,7 +2565,7 @@ class RegistryClient {
                 // A stream is spent: the upload starts over (the token cache now knows the challenge).
                 throw new RetryableStatusError(401, res.headers, '', undefined);
             }
-            authorization = await this.auth.challenge(registry, challenge, spec.scopes, authorization);
+            authorization = await this.auth.challenge(registry, challenge, spec.scopes, authorization, spec.url);
             res = await send(spec.url, authorization, spec.body);
         }
         else if (!authorization && res.status < 400) {
@@ -2424,118 +2697,6 @@ class RegistryClient {
             cause,
         });
     }
-}
-
-;// CONCATENATED MODULE: ./actions/registry-login/src/handshake.ts
-// The handshake `docker login` performs, to tell right from wrong credentials before anything
-// is written: GET /v2/; on a Basic challenge repeat it with the credentials, on a Bearer
-// challenge ask the token server for a token without scope (`account=<user>`), by GET.
-
-
-/** Parses a WWW-Authenticate header (one challenge; quoted or token parameter values). */
-function parseChallenge(header) {
-    if (!header)
-        return undefined;
-    const m = /^\s*([A-Za-z]+)\s*(.*)$/.exec(header);
-    if (!m)
-        return undefined;
-    const params = {};
-    const re = /([A-Za-z_]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))/g;
-    for (let p = re.exec(m[2]); p; p = re.exec(m[2])) {
-        params[p[1].toLowerCase()] = (p[2] ?? p[3] ?? '').replace(/\\(.)/g, '$1');
-    }
-    return { scheme: m[1].toLowerCase(), params };
-}
-async function loginHandshake(http, registry, username, password) {
-    const operation = `logging in to ${registry}`;
-    const basic = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
-    const base = (0,hosts/* registryBaseUrl */.mO)(registry);
-    const ping = await http.request(operation, `${base}/v2/`, { method: 'GET' });
-    if (ping.status === 200)
-        return 'anonymous-registry';
-    if (ping.status !== 401) {
-        throw new errors/* OperationError */.OK(operation, `GET /v2/ answered HTTP ${ping.status}; is ${registry} a container registry?`);
-    }
-    const challenge = parseChallenge(ping.headers.get('www-authenticate'));
-    if (!challenge || challenge.scheme === 'basic') {
-        const again = await http.request(operation, `${base}/v2/`, { method: 'GET', headers: { Authorization: basic } });
-        if (again.status === 200)
-            return 'authenticated';
-        if (again.status === 401 || again.status === 403) {
-            throw new errors/* OperationError */.OK(operation, `wrong credentials: the registry refused user '${username}' (HTTP ${again.status})`);
-        }
-        throw new errors/* OperationError */.OK(operation, `GET /v2/ with credentials answered HTTP ${again.status}`);
-    }
-    if (challenge.scheme !== 'bearer' || !challenge.params.realm) {
-        throw new errors/* OperationError */.OK(operation, `unsupported authentication challenge '${challenge.scheme}'`);
-    }
-    const realm = new URL(challenge.params.realm, `${base}/v2/`);
-    if (challenge.params.service)
-        realm.searchParams.set('service', challenge.params.service);
-    realm.searchParams.set('account', username);
-    const token = await http.request(`${operation} (token server ${realm.host})`, realm.toString(), {
-        method: 'GET',
-        headers: { Authorization: basic },
-    });
-    if (token.status === 200)
-        return 'authenticated';
-    if (token.status === 401 || token.status === 403) {
-        throw new errors/* OperationError */.OK(operation, `wrong credentials: the token server ${realm.host} refused user '${username}' (HTTP ${token.status})`);
-    }
-    throw new errors/* OperationError */.OK(operation, `the token server ${realm.host} answered HTTP ${token.status}`);
-}
-
-;// CONCATENATED MODULE: ./actions/registry-login/src/verify.ts
-// Checks a login before it is written: the docker-login handshake (right credentials?), then,
-// with `verify-repository`, the registry's own token handshake for the pull or push scope on
-// that repository, through the shared registry client. Failures say which of these it was:
-// wrong credentials, no permission on the repository, registry unreachable, TLS problem.
-
-
-
-
-/** What was checked, for the summary: `login`, `pull on <repo>`, `push on <repo>`, or `none`. */
-async function verifyLogin(options) {
-    if (options.scope === 'none')
-        return 'none';
-    const handshake = await loginHandshake(options.http, options.registry, options.username, options.password);
-    if (handshake === 'anonymous-registry') {
-        options.debug(`${options.registry} answers /v2/ without credentials; the credentials are checked per repository only`);
-    }
-    if (!options.repository)
-        return handshake === 'authenticated' ? 'login' : 'reachable (no authentication asked)';
-    const client = new RegistryClient({
-        credentials: staticCredentials({ [options.registry]: { username: options.username, password: options.password } }),
-        maskSecret: options.mask,
-        logger: { debug: options.debug },
-        retry: { retries: 2 },
-    });
-    const repo = { registry: options.registry, repository: options.repository };
-    const where = `${options.registry}/${options.repository}`;
-    try {
-        // A tag that does not exist is fine: a 404 comes only after the pull scope was granted.
-        await client.headManifest(repo, 'latest');
-    }
-    catch (err) {
-        throw explain(err, `checking pull access to ${where}`, `user '${options.username}' may not pull ${where}`);
-    }
-    if (options.scope === 'pull')
-        return `pull on ${options.repository}`;
-    try {
-        // Opening an upload session asks for the push scope; the session is cancelled at once, so
-        // nothing is written.
-        await client.checkPushAccess(repo);
-    }
-    catch (err) {
-        throw explain(err, `checking push access to ${where}`, `user '${options.username}' is authenticated but has no push permission on ${where}`);
-    }
-    return `push on ${options.repository}`;
-}
-function explain(err, operation, denied) {
-    if (err instanceof RegistryError && (err.status === 401 || err.status === 403)) {
-        return new errors/* OperationError */.OK(operation, `${denied} (HTTP ${err.status}${err.code ? ` ${err.code}` : ''})`);
-    }
-    return err instanceof Error ? err : new errors/* OperationError */.OK(operation, String(err));
 }
 
 

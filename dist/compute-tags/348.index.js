@@ -1,8 +1,8 @@
-export const id = 785;
-export const ids = [785];
+export const id = 348;
+export const ids = [348];
 export const modules = {
 
-/***/ 6785:
+/***/ 348:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 
@@ -241,9 +241,12 @@ function credentialOverride(config, key) {
     return undefined;
 }
 
+// EXTERNAL MODULE: ./shared/src/oci/reference.ts
+var oci_reference = __webpack_require__(4704);
 ;// CONCATENATED MODULE: ./shared/src/registries/hosts.ts
 // Registry hosts: normalising what users type as a registry, telling which cloud or service
 // runs it from the host name alone, and the key the docker CLI files its credentials under.
+
 
 const PROVIDERS = (/* unused pure expression or super */ null && (['basic', 'ghcr', 'dockerhub', 'ecr', 'ecr-public', 'gar', 'acr']));
 /** The key the docker CLI uses for Docker Hub in config.json `auths`. */
@@ -269,6 +272,10 @@ function normalizeRegistry(text, input = 'registry') {
     if (DOCKER_HUB_ALIASES.has(host))
         return 'docker.io';
     if (!/^(\[[0-9a-f:.]+\]|[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*)(:\d{1,5})?$/.test(host)) {
+        const quoted = stripUserinfo(text ?? '');
+        if (quoted !== text) {
+            throw new ConfigurationError(`'${quoted}' carries credentials in the URL: give the registry host alone and the credentials as username and password`, input);
+        }
         throw new ConfigurationError(`'${text}' is not a registry host (expected a host name with an optional port, such as ghcr.io, 123456789012.dkr.ecr.eu-west-1.amazonaws.com or 127.0.0.1:5000)`, input);
     }
     return host;
@@ -318,6 +325,33 @@ function registryBaseUrl(registry) {
     if (registry === 'docker.io')
         return 'https://registry-1.docker.io';
     return `${isLoopbackHost(registry) ? 'http' : 'https'}://${registry}`;
+}
+/** A URL for a message: origin and path, never userinfo or query (either may be a credential). */
+function urlText(url) {
+    return `${url.protocol}//${url.host}${url.pathname}`;
+}
+/**
+ * Why credentials must not be sent to a token realm a registry named, or undefined when they
+ * may: the realm must be an http(s) URL, and https unless the registry is plain http on loopback.
+ */
+function realmProblem(registryOrigin, realm) {
+    let url;
+    try {
+        url = new URL(realm);
+    }
+    catch {
+        return 'the registry named a token realm that is not a URL';
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+        return `the registry named a token realm that is not http(s) (${url.protocol})`;
+    }
+    if (url.protocol === 'http:') {
+        const registry = new URL(registryOrigin);
+        if (registry.protocol !== 'http:' || !isLoopbackHost(registry.hostname)) {
+            return `the registry named the plain-http token realm ${urlText(url)}: credentials would travel unencrypted, so no token is asked for (a plain-http realm is accepted only for a plain-http registry on this machine)`;
+        }
+    }
+    return undefined;
 }
 
 ;// CONCATENATED MODULE: ./shared/src/oci/credentials.ts
@@ -523,7 +557,7 @@ var external_node_http_ = __webpack_require__(7067);
 var external_node_https_ = __webpack_require__(4708);
 // EXTERNAL MODULE: external "node:tls"
 var external_node_tls_ = __webpack_require__(1692);
-;// CONCATENATED MODULE: ./shared/src/oci/http.ts
+;// CONCATENATED MODULE: ./shared/src/http/agents.ts
 // HTTP/1.1 exchanges on Node's own http and https modules: kept-alive agents per scheme, a
 // CONNECT tunnel through a proxy (for http and https targets alike, the proxy sees only the
 // host and port), a connect timeout and an idle timeout. Nothing is followed or retried here,
@@ -651,7 +685,12 @@ class HttpAgents {
         return new Promise((resolve, reject) => {
             let answered = false;
             const send = req.url.protocol === 'https:' ? external_node_https_.request : external_node_http_.request;
-            const r = send(req.url, { method: req.method, headers, agent: this.agentFor(req.url, proxy) });
+            const r = send(req.url, {
+                method: req.method,
+                headers,
+                agent: this.agentFor(req.url, proxy),
+                ...(req.signal ? { signal: req.signal } : {}),
+            });
             r.setTimeout(IDLE_TIMEOUT_MS, () => r.destroy(new NetworkError('ETIMEDOUT', `no answer from ${req.url.host} for ${IDLE_TIMEOUT_MS / 1000} s`)));
             r.on('socket', (socket) => {
                 if (!socket.connecting)
@@ -705,21 +744,8 @@ async function discardBody(body, max = 256 * 1024) {
     }
 }
 
-;// CONCATENATED MODULE: ./shared/src/oci/transport.ts
+;// CONCATENATED MODULE: ./shared/src/http/transport.ts
 
-
-/** A registry call that failed: what was done, to which reference, the HTTP status and the registry's error code. */
-class RegistryError extends errors/* OperationError */.OK {
-    status;
-    /** the first OCI error code of the response body (MANIFEST_UNKNOWN, DENIED, ...) */
-    code;
-    constructor(operation, detail, options = {}) {
-        super(operation, detail, { cause: options.cause });
-        this.name = 'RegistryError';
-        this.status = options.status;
-        this.code = options.code;
-    }
-}
 const DEFAULT_RETRY = { retries: 4, minDelayMs: 500, maxDelayMs: 30_000 };
 /** Statuses worth another attempt: throttling and server-side failures (not 501/505: those are final). */
 function isRetryableStatus(status) {
@@ -919,7 +945,7 @@ class Transport {
     async send(req) {
         this.count++;
         const headers = { 'user-agent': this.userAgent, ...(req.headers ?? {}) };
-        const res = await this.agents.exchange({ method: req.method, url: new URL(req.url), headers, body: req.body }, proxyFor(req.url, this.env));
+        const res = await this.agents.exchange({ method: req.method, url: new URL(req.url), headers, body: req.body, signal: req.signal }, proxyFor(req.url, this.env));
         return { status: res.statusCode ?? 0, headers: res.headers, body: res, url: req.url };
     }
     /**
@@ -986,6 +1012,33 @@ async function readText(res, max = 1024 * 1024) {
     }
     return Buffer.concat(chunks).toString('utf8');
 }
+/** Drops what is left of a response's body; a body that breaks off just means the connection is not reused. */
+async function discardResponse(res) {
+    try {
+        await discardBody(res.body);
+    }
+    catch {
+        // the connection is dropped instead of reused; nothing else to do
+    }
+}
+
+;// CONCATENATED MODULE: ./shared/src/oci/transport.ts
+// The registry client's view of the shared HTTP transport (../http/transport.ts), plus the
+// error a failed registry call becomes.
+
+
+/** A registry call that failed: what was done, to which reference, the HTTP status and the registry's error code. */
+class RegistryError extends errors/* OperationError */.OK {
+    status;
+    /** the first OCI error code of the response body (MANIFEST_UNKNOWN, DENIED, ...) */
+    code;
+    constructor(operation, detail, options = {}) {
+        super(operation, detail, { cause: options.cause });
+        this.name = 'RegistryError';
+        this.status = options.status;
+        this.code = options.code;
+    }
+}
 
 ;// CONCATENATED MODULE: ./shared/src/oci/auth.ts
 // Registry authentication: reading WWW-Authenticate challenges, basic auth, and the bearer token
@@ -993,8 +1046,18 @@ async function readText(res, max = 1024 * 1024) {
 // tokens). Tokens are cached per registry and scope set until shortly before they expire, and a
 // token that covers more scopes serves a request that needs fewer, so a cached token means no
 // extra round trip. Every secret is handed to maskSecret as soon as it is known.
+//
+// Credentials go only where the registry itself is: a challenge is answered only when it came
+// from the registry's own origin (not from a host a Link or redirect led to), and a token realm
+// must be https unless the registry itself is plain http on this machine (loopback).
 
 
+
+
+/** The origin a registry is reached at by default: http on loopback hosts, https elsewhere. */
+function defaultRegistryOrigin(registry) {
+    return `${isLoopbackHost(registry) ? 'http' : 'https'}://${registry}`;
+}
 /**
  * Parses WWW-Authenticate (RFC 7235): several challenges, quoted values with escapes, commas
  * inside quotes (`scope="repository:a:pull,push"`).
@@ -1118,6 +1181,7 @@ class Authenticator {
     mask;
     logger;
     now;
+    registryOrigin;
     states = new Map();
     tokens = new Map();
     inflight = new Map();
@@ -1129,6 +1193,7 @@ class Authenticator {
         this.provider = options.credentials;
         this.logger = options.logger;
         this.now = options.now ?? Date.now;
+        this.registryOrigin = options.registryOrigin ?? defaultRegistryOrigin;
         this.mask = (secret) => {
             if (!secret || this.secrets.has(secret))
                 return;
@@ -1177,8 +1242,16 @@ class Authenticator {
     /**
      * Answers a 401: learns the challenge and returns the header to retry with. `rejected` is the
      * header the registry just refused: a token equal to it is not handed out again.
+     * `responseUrl` is where the 401 came from: a challenge from any other origin than the
+     * registry's (a host a Link or a redirect led to) is refused, never answered with its credentials.
      */
-    async challenge(registry, wwwAuthenticate, scopes, rejected) {
+    async challenge(registry, wwwAuthenticate, scopes, rejected, responseUrl) {
+        if (responseUrl !== undefined) {
+            const from = new URL(responseUrl);
+            if (from.origin !== new URL(this.registryOrigin(registry)).origin) {
+                throw new AuthError(`authenticating to ${registry}`, `${from.host}, which is not ${registry} itself, asked for credentials (HTTP 401); the credentials of ${registry} are sent to ${registry} only`, 'token-server', 401);
+            }
+        }
         const challenges = parseWwwAuthenticate(wwwAuthenticate);
         const bearer = challenges.find((c) => c.scheme === 'bearer' && c.params.realm);
         if (bearer) {
@@ -1236,15 +1309,10 @@ class Authenticator {
             return this.remember(registry, { scopes, token: credential.registryToken, refreshAt: Number.POSITIVE_INFINITY });
         }
         const realm = state.realm;
-        let realmUrl;
-        try {
-            realmUrl = new URL(realm);
-            if (realmUrl.protocol !== 'https:' && realmUrl.protocol !== 'http:')
-                throw new Error('not http(s)');
-        }
-        catch {
-            throw new AuthError(operation, `the registry named an unusable token realm '${realm}'`, 'token-server');
-        }
+        const problem = realmProblem(this.registryOrigin(registry), realm);
+        if (problem)
+            throw new AuthError(operation, problem, 'token-server');
+        const realmUrl = new URL(realm);
         let body;
         if (credential?.identityToken) {
             body = await this.postRefreshToken(operation, registry, realmUrl, state.service, scopes, credential);
@@ -1444,6 +1512,84 @@ class VerifyingStream extends external_node_stream_.Transform {
     }
 }
 
+;// CONCATENATED MODULE: ./shared/src/oci/grammar.ts
+// The grammar of the strings a registry hands over that end up in logs, decisions and new
+// manifests: media types (RFC 6838 names, as the OCI spec requires for mediaType and
+// artifactType) and platform fields (os, architecture, variant: the GOOS/GOARCH vocabulary).
+// Anything else is refused where it is parsed: a registry's bytes are verified by digest, its
+// strings are not trusted.
+
+// restricted-name = restricted-name-first *126restricted-name-chars (RFC 6838 section 4.2)
+const RESTRICTED_NAME = '[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}';
+const MEDIA_TYPE_RE = new RegExp(`^${RESTRICTED_NAME}/${RESTRICTED_NAME}$`);
+// parameters as registries send them in Content-Type: `; charset=utf-8`
+const PARAMETERS_RE = /^(\s*;\s*[A-Za-z0-9!#$&^_.+-]+=("[^"\\\r\n]*"|[A-Za-z0-9!#$&^_.+-]+))*\s*$/;
+const PLATFORM_PART_RE = /^[A-Za-z0-9_.-]{1,64}$/;
+const OS_VERSION_RE = /^[A-Za-z0-9_.+-]{1,128}$/;
+/** A bare media type (`type/subtype`, no parameters). */
+function isMediaType(value) {
+    return MEDIA_TYPE_RE.test(value);
+}
+/** A Content-Type value: a media type with optional `; name=value` parameters. */
+function isContentType(value) {
+    const semi = value.indexOf(';');
+    if (semi < 0)
+        return isMediaType(value.trim());
+    return isMediaType(value.slice(0, semi).trim()) && PARAMETERS_RE.test(value.slice(semi));
+}
+/** One of os, architecture, variant. */
+function isPlatformPart(value) {
+    return PLATFORM_PART_RE.test(value);
+}
+function isOsVersion(value) {
+    return OS_VERSION_RE.test(value);
+}
+/** A foreign value quoted for a message: JSON escapes for control characters, cut at 80 characters. */
+function quoteForeign(value) {
+    const text = typeof value === 'string' ? value : String(value);
+    return JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}…` : text);
+}
+/** Content from a registry that breaks the grammar it must follow. */
+class InvalidContentError extends errors/* OperationError */.OK {
+    constructor(what, detail) {
+        super(`reading ${what}`, detail);
+        this.name = 'InvalidContentError';
+    }
+}
+/**
+ * A platform (of an index entry or an image config) whose fields follow their grammar; an
+ * InvalidContentError names the field otherwise.
+ */
+function checkedPlatform(p, where) {
+    for (const field of ['os', 'architecture', 'variant']) {
+        const value = p[field];
+        if (field === 'variant' && (value === undefined || value === ''))
+            continue;
+        if (typeof value !== 'string' || !isPlatformPart(value)) {
+            throw new InvalidContentError(where, `its platform ${field} ${quoteForeign(value)} is not a platform name`);
+        }
+    }
+    const platform = { os: p.os, architecture: p.architecture };
+    if (typeof p.variant === 'string' && p.variant !== '')
+        platform.variant = p.variant;
+    const version = p['os.version'];
+    if (typeof version === 'string' && version !== '') {
+        if (!isOsVersion(version)) {
+            throw new InvalidContentError(where, `its platform os.version ${quoteForeign(version)} is not a version`);
+        }
+        platform['os.version'] = version;
+    }
+    if (Array.isArray(p['os.features'])) {
+        const features = p['os.features'].filter((f) => typeof f === 'string');
+        const bad = features.find((f) => !isPlatformPart(f));
+        if (bad !== undefined) {
+            throw new InvalidContentError(where, `its platform os.features entry ${quoteForeign(bad)} is not a feature name`);
+        }
+        platform['os.features'] = features;
+    }
+    return platform;
+}
+
 ;// CONCATENATED MODULE: ./shared/src/oci/media-types.ts
 // Media types of the OCI image spec and Docker's image formats that the registry client and the
 // graph code recognise, and the Accept list sent for manifests so that a registry hands back
@@ -1498,21 +1644,332 @@ function bareMediaType(mt) {
     return bare(mt);
 }
 
-// EXTERNAL MODULE: ./shared/src/oci/reference.ts
-var oci_reference = __webpack_require__(4704);
-;// CONCATENATED MODULE: ./shared/src/oci/client.ts
-// The registry client (OCI distribution API v2) every action that touches a registry stands on:
-// manifests byte-exact and digest-verified, blobs streamed both ways with bounded memory,
-// cross-repository mounts, tag listing, the referrers API. Auth (anonymous, basic, bearer
-// challenge) and retries live in auth.ts and transport.ts; this file speaks the API.
+;// CONCATENATED MODULE: ./shared/src/oci/blob-upload.ts
 
 
 
 
+/** `location` with `digest=` added to its query, whatever query it already has. */
+function withQuery(location, name, value) {
+    const url = new URL(location);
+    url.searchParams.set(name, value);
+    return url.toString();
+}
+/** A PATCH refused with 413 is halved down to this size, not below. */
+const MIN_CHUNK_BYTES = 64 * 1024;
+function positiveHeader(res, name) {
+    const v = header(res.headers, name);
+    if (v === undefined || !/^\d+$/.test(v.trim()))
+        return undefined;
+    const n = Number(v);
+    return n > 0 && Number.isSafeInteger(n) ? n : undefined;
+}
+/** The session a 202 answer (POST of an upload or a mount that fell back) opened. */
+function uploadSession(res, requestUrl) {
+    const location = header(res.headers, 'location');
+    if (!location)
+        return undefined;
+    return {
+        location: new URL(location, requestUrl).toString(),
+        minChunk: positiveHeader(res, 'oci-chunk-min-length') ?? 0,
+        maxChunk: positiveHeader(res, 'oci-chunk-max-length'),
+    };
+}
+/** A size the upload can announce: a non-negative safe integer; anything else means unknown. */
+function knownSize(size) {
+    return Number.isSafeInteger(size) && size >= 0;
+}
+/** The registry refused a blob in one request (413 or 416): it wants chunks, at most maxChunk when it said. */
+class ChunksRequiredError extends Error {
+    maxChunk;
+    constructor(status, maxChunk) {
+        super(`the registry refused the blob in one request (HTTP ${status})`);
+        this.name = 'ChunksRequiredError';
+        this.maxChunk = maxChunk;
+    }
+}
+class BlobUploader {
+    io;
+    monolithicMax;
+    chunkBytes;
+    /**
+     * Registries that refused a blob in one request, with the largest chunk they announced: every
+     * later upload to them goes in chunks straight away.
+     */
+    chunkedRegistries = new Map();
+    constructor(io, options = {}) {
+        this.io = io;
+        this.monolithicMax = options.monolithicMaxBytes ?? Number.POSITIVE_INFINITY;
+        this.chunkBytes = options.chunkBytes ?? 16 * 1024 * 1024;
+    }
+    /**
+     * The mount request. 201: mounted. 202: the registry could not mount (unknown blob, or no
+     * read access to `from`) and opened an upload session instead, handed back for reuse.
+     * 401/403/404 (Harbor answers 401 when the token lacks pull on `from`): not mounted, and the
+     * plain upload that follows asks only for the target's scope.
+     */
+    async tryMount(repo, digest, from) {
+        if (from.registry !== repo.registry || from.repository === repo.repository)
+            return { mounted: false };
+        const operation = `mounting blob ${digest} from ${from.repository} into ${repo.registry}/${repo.repository}`;
+        const url = this.io.url(repo, `blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from.repository)}`);
+        try {
+            return await this.io.call({
+                operation,
+                repo,
+                scopes: [repositoryScope(repo.repository, 'pull,push'), repositoryScope(from.repository, 'pull')],
+                action: 'push',
+                method: 'POST',
+                url,
+                headers: { 'content-length': '0' },
+            }, async (res) => {
+                const text = await readText(res, 64 * 1024);
+                if (res.status === 201)
+                    return { mounted: true };
+                const session = res.status === 202 ? uploadSession(res, url) : undefined;
+                if (session)
+                    return { mounted: false, session };
+                if (res.status === 401 || res.status === 403 || res.status === 404) {
+                    this.io.logger?.debug(`${operation}: HTTP ${res.status}, uploading instead`);
+                    return { mounted: false };
+                }
+                throw await this.io.responseError(operation, res, repo, 'push', 'blob', text);
+            });
+        }
+        catch (err) {
+            if (err instanceof AuthError || (err instanceof RegistryError && (err.status === 401 || err.status === 403))) {
+                this.io.logger?.debug(`${operation}: not authorised to mount, uploading instead`);
+                return { mounted: false };
+            }
+            throw err;
+        }
+    }
+    /**
+     * Proves push permission without writing anything: opens an upload session (the push scope is
+     * asked for and granted or refused) and cancels it. A refusal throws the registry's 401/403.
+     */
+    async checkPushAccess(repo) {
+        const { location } = await this.startUpload(`checking push access to ${repo.registry}/${repo.repository}`, repo);
+        await this.cancelUpload(repo, location);
+    }
+    /** Opens an upload session: its absolute Location and the registry's chunk sizes. */
+    async startUpload(operation, repo) {
+        const url = this.io.url(repo, 'blobs/uploads/');
+        return this.io.call({
+            operation,
+            repo,
+            scopes: [repositoryScope(repo.repository, 'pull,push')],
+            action: 'push',
+            method: 'POST',
+            url,
+            headers: { 'content-length': '0' },
+        }, async (res) => {
+            const text = await readText(res, 64 * 1024);
+            const session = res.status === 202 ? uploadSession(res, url) : undefined;
+            if (!session)
+                throw await this.io.responseError(operation, res, repo, 'push', 'blob', text);
+            return session;
+        }, { retry: false });
+    }
+    async cancelUpload(repo, location) {
+        try {
+            await this.io.call({
+                operation: 'cancelling an upload',
+                repo,
+                scopes: [repositoryScope(repo.repository, 'pull,push')],
+                action: 'push',
+                method: 'DELETE',
+                url: location,
+            }, (res) => discardResponse(res), { retry: false });
+        }
+        catch {
+            // an abandoned session expires on the registry by itself
+        }
+    }
+    /**
+     * Uploads the blob, starting over from a fresh body stream and a fresh session on a retryable
+     * failure (a mount's session is used by the first attempt only). One streamed PUT when the
+     * size is known and the registry accepts it; PATCH chunks otherwise. A registry that refuses
+     * the single request (413/416) is remembered, and the same attempt starts over in chunks.
+     */
+    async upload(operation, repo, desc, body, session) {
+        try {
+            await this.io.transport.retrying(operation, async (attempt) => {
+                let reuse = attempt === 0 ? session : undefined;
+                for (;;) {
+                    const current = reuse ?? (await this.startUpload(operation, repo));
+                    reuse = undefined;
+                    const chunkSize = this.chunkSizeFor(repo.registry, desc.size, current);
+                    let source;
+                    try {
+                        source = await body();
+                        if (chunkSize === undefined)
+                            await this.putMonolithic(operation, repo, current.location, desc, source);
+                        else
+                            await this.putChunked(operation, repo, current.location, desc, source, chunkSize);
+                        return;
+                    }
+                    catch (err) {
+                        source?.destroy();
+                        await this.cancelUpload(repo, current.location);
+                        if (!(err instanceof ChunksRequiredError) || chunkSize !== undefined)
+                            throw err;
+                        this.io.logger?.debug(`${operation}: ${err.message}; uploading in chunks from now on`);
+                        this.chunkedRegistries.set(repo.registry, err.maxChunk ?? current.maxChunk);
+                    }
+                }
+            });
+        }
+        catch (err) {
+            if (err instanceof RetryableStatusError) {
+                const { status, headers, text } = err.response;
+                throw await this.io.statusError(operation, status, headers, text, { repo, action: 'push', kind: 'blob' }, err);
+            }
+            throw this.io.wrap(operation, err);
+        }
+    }
+    /**
+     * undefined: the blob goes up in one streamed request. Otherwise the PATCH chunk size:
+     * chunkBytes, at least the registry's minimum, at most its maximum (announced now or before).
+     */
+    chunkSizeFor(registry, size, session) {
+        const learned = this.chunkedRegistries.get(registry);
+        const maxChunk = session.maxChunk !== undefined && learned !== undefined
+            ? Math.min(session.maxChunk, learned)
+            : (session.maxChunk ?? learned);
+        const demanded = this.chunkedRegistries.has(registry) || (maxChunk !== undefined && size > maxChunk);
+        if (knownSize(size) && size <= this.monolithicMax && !demanded)
+            return undefined;
+        const chunk = Math.max(this.chunkBytes, session.minChunk);
+        return maxChunk !== undefined ? Math.max(1, Math.min(chunk, maxChunk)) : chunk;
+    }
+    /**
+     * The body checked against the blob's digest and size while it is sent. A stream from getBlob
+     * of the same blob already is such a check: hashing it twice would cost a pass over every byte.
+     */
+    verified(source, desc) {
+        const size = knownSize(desc.size) ? desc.size : undefined;
+        if (source instanceof VerifyingStream && source.verifies(desc.digest, size))
+            return source;
+        const verifier = new VerifyingStream(desc.digest, {
+            size,
+            what: `the content given for blob ${desc.digest}`,
+        });
+        source.on('error', (err) => verifier.destroy(err));
+        source.pipe(verifier);
+        return verifier;
+    }
+    async putMonolithic(operation, repo, location, desc, source) {
+        const url = withQuery(location, 'digest', desc.digest);
+        const res = await this.io.exchange({
+            operation,
+            repo,
+            scopes: [repositoryScope(repo.repository, 'pull,push')],
+            action: 'push',
+            method: 'PUT',
+            url,
+            headers: { 'content-type': 'application/octet-stream', 'content-length': String(desc.size) },
+            body: this.verified(source, desc),
+        });
+        if (res.status === 413 || res.status === 416) {
+            await discardResponse(res);
+            throw new ChunksRequiredError(res.status, positiveHeader(res, 'oci-chunk-max-length'));
+        }
+        await this.finishUpload(operation, repo, res, desc.digest);
+    }
+    /**
+     * PATCH chunks of `chunkSize` bytes (the last one shorter), each at the Location the previous
+     * answer gave, then the closing PUT. One chunk is in memory at a time; the size may be unknown.
+     */
+    async putChunked(operation, repo, firstLocation, desc, source, chunkSize) {
+        const scopes = [repositoryScope(repo.repository, 'pull,push')];
+        let location = firstLocation;
+        let offset = 0;
+        // A PATCH answered 413 (a body limit in front of the registry) is sent again in halves; the
+        // smaller size then holds for the rest of this blob and for later uploads to the registry.
+        let limit = chunkSize;
+        const sendPiece = async (piece) => {
+            const res = await this.io.exchange({
+                operation,
+                repo,
+                scopes,
+                action: 'push',
+                method: 'PATCH',
+                url: location,
+                headers: {
+                    'content-type': 'application/octet-stream',
+                    'content-range': `${offset}-${offset + piece.length - 1}`,
+                    'content-length': String(piece.length),
+                },
+                body: piece,
+            });
+            if (res.status === 413 && piece.length > MIN_CHUNK_BYTES) {
+                await discardResponse(res);
+                return false;
+            }
+            await this.io.transport.throwIfRetryable(res);
+            const text = await readText(res, 64 * 1024);
+            const next = header(res.headers, 'location');
+            if (res.status !== 202 || !next)
+                throw await this.io.responseError(operation, res, repo, 'push', 'blob', text);
+            location = new URL(next, location).toString();
+            offset += piece.length;
+            return true;
+        };
+        const send = async (chunk) => {
+            for (let start = 0; start < chunk.length;) {
+                const piece = chunk.subarray(start, start + limit);
+                if (await sendPiece(piece)) {
+                    start += piece.length;
+                    continue;
+                }
+                limit = Math.max(MIN_CHUNK_BYTES, Math.floor(piece.length / 2));
+                this.chunkedRegistries.set(repo.registry, Math.min(limit, this.chunkedRegistries.get(repo.registry) ?? limit));
+                this.io.logger?.debug(`${operation}: a ${piece.length}-byte chunk was refused (HTTP 413); sending ${limit}-byte chunks`);
+            }
+        };
+        // One buffer, refilled for every chunk: a PATCH is answered only after its body was read.
+        const buffer = Buffer.allocUnsafe(chunkSize);
+        let filled = 0;
+        for await (const piece of this.verified(source, desc)) {
+            let data = piece;
+            while (data.length > 0) {
+                const n = data.copy(buffer, filled);
+                filled += n;
+                data = data.subarray(n);
+                if (filled === chunkSize) {
+                    await send(buffer);
+                    filled = 0;
+                }
+            }
+        }
+        if (filled > 0)
+            await send(buffer.subarray(0, filled));
+        const res = await this.io.exchange({
+            operation,
+            repo,
+            scopes,
+            action: 'push',
+            method: 'PUT',
+            url: withQuery(location, 'digest', desc.digest),
+            headers: { 'content-length': '0' },
+        });
+        await this.finishUpload(operation, repo, res, desc.digest);
+    }
+    async finishUpload(operation, repo, res, digest) {
+        await this.io.transport.throwIfRetryable(res);
+        if (res.status !== 201 && res.status !== 204 && res.status !== 200) {
+            throw await this.io.responseError(operation, res, repo, 'push', 'blob');
+        }
+        await discardResponse(res);
+        const stored = header(res.headers, 'docker-content-digest');
+        if (stored && (0,oci_reference/* isDigest */.Bc)(stored) && stored !== digest) {
+            throw new DigestMismatchError(digest, stored, 'the blob as the registry stored it');
+        }
+    }
+}
 
-
-
-
+;// CONCATENATED MODULE: ./shared/src/oci/descriptor.ts
 
 function stringRecord(value) {
     if (!value || typeof value !== 'object' || Array.isArray(value))
@@ -1523,30 +1980,34 @@ function stringRecord(value) {
             out[k] = v;
     return out;
 }
-/** A descriptor from manifest JSON, or undefined when the entry lacks what a descriptor must have. */
+/**
+ * A descriptor from manifest JSON, or undefined when the entry lacks what a descriptor must have.
+ * A media type, artifact type or platform that breaks its grammar is an InvalidContentError:
+ * those strings reach logs, decisions and new manifests, and a plan must not skip the entry.
+ */
 function toDescriptor(value) {
     const v = value;
     if (!v || typeof v !== 'object')
         return undefined;
     if (typeof v.mediaType !== 'string' || typeof v.digest !== 'string' || typeof v.size !== 'number')
         return undefined;
+    const where = `descriptor ${quoteForeign(v.digest)}`;
+    if (!isMediaType(v.mediaType)) {
+        throw new InvalidContentError(where, `its mediaType ${quoteForeign(v.mediaType)} is not a media type`);
+    }
     const d = { mediaType: v.mediaType, digest: v.digest, size: v.size };
     const annotations = stringRecord(v.annotations);
     if (annotations)
         d.annotations = annotations;
-    if (typeof v.artifactType === 'string')
+    if (typeof v.artifactType === 'string' && v.artifactType !== '') {
+        if (!isMediaType(v.artifactType)) {
+            throw new InvalidContentError(where, `its artifactType ${quoteForeign(v.artifactType)} is not a media type`);
+        }
         d.artifactType = v.artifactType;
+    }
     const p = v.platform;
     if (p && typeof p === 'object' && typeof p.os === 'string' && typeof p.architecture === 'string') {
-        const platform = { os: p.os, architecture: p.architecture };
-        if (typeof p.variant === 'string' && p.variant !== '')
-            platform.variant = p.variant;
-        if (typeof p['os.version'] === 'string' && p['os.version'] !== '')
-            platform['os.version'] = p['os.version'];
-        if (Array.isArray(p['os.features'])) {
-            platform['os.features'] = p['os.features'].filter((f) => typeof f === 'string');
-        }
-        d.platform = platform;
+        d.platform = checkedPlatform(p, where);
     }
     return d;
 }
@@ -1557,6 +2018,27 @@ function indexManifests(manifest) {
         return [];
     return list.map(toDescriptor).filter((d) => d !== undefined);
 }
+
+;// CONCATENATED MODULE: ./shared/src/oci/client.ts
+// The registry client (OCI distribution API v2) every action that touches a registry stands on:
+// manifests byte-exact and digest-verified, blobs streamed both ways with bounded memory,
+// cross-repository mounts, tag listing, the referrers API. Auth (anonymous, basic, bearer
+// challenge) and retries live in auth.ts and transport.ts, the upload path (sessions, chunks,
+// the 413 fallback) in blob-upload.ts; this file speaks the API.
+
+
+
+
+
+
+
+
+
+
+
+// Descriptors are parsed (and held to their grammar) in descriptor.ts, which other modules
+// import without loading the client.
+
 /** `os/architecture[/variant]`, as docker and buildx write platforms. */
 function formatPlatform(platform) {
     return [platform.os, platform.architecture, platform.variant].filter(Boolean).join('/');
@@ -1597,20 +2079,7 @@ function contentLength(res) {
         return undefined;
     return Number(v);
 }
-/** `location` with `digest=` added to its query, whatever query it already has. */
-function withQuery(location, name, value) {
-    const url = new URL(location);
-    url.searchParams.set(name, value);
-    return url.toString();
-}
-async function dump(res) {
-    try {
-        await discardBody(res.body);
-    }
-    catch {
-        // the connection is dropped instead of reused; nothing else to do
-    }
-}
+const dump = discardResponse;
 async function readBody(res, max, what) {
     const declared = contentLength(res);
     if (declared !== undefined && declared > max) {
@@ -1630,51 +2099,12 @@ async function readBody(res, max, what) {
     return Buffer.concat(chunks);
 }
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-/** A PATCH refused with 413 is halved down to this size, not below. */
-const MIN_CHUNK_BYTES = 64 * 1024;
-function positiveHeader(res, name) {
-    const v = header(res.headers, name);
-    if (v === undefined || !/^\d+$/.test(v.trim()))
-        return undefined;
-    const n = Number(v);
-    return n > 0 && Number.isSafeInteger(n) ? n : undefined;
-}
-/** The session a 202 answer (POST of an upload or a mount that fell back) opened. */
-function uploadSession(res, requestUrl) {
-    const location = header(res.headers, 'location');
-    if (!location)
-        return undefined;
-    return {
-        location: new URL(location, requestUrl).toString(),
-        minChunk: positiveHeader(res, 'oci-chunk-min-length') ?? 0,
-        maxChunk: positiveHeader(res, 'oci-chunk-max-length'),
-    };
-}
-/** A size the upload can announce: a non-negative safe integer; anything else means unknown. */
-function knownSize(size) {
-    return Number.isSafeInteger(size) && size >= 0;
-}
-/** The registry refused a blob in one request (413 or 416): it wants chunks, at most maxChunk when it said. */
-class ChunksRequiredError extends Error {
-    maxChunk;
-    constructor(status, maxChunk) {
-        super(`the registry refused the blob in one request (HTTP ${status})`);
-        this.name = 'ChunksRequiredError';
-        this.maxChunk = maxChunk;
-    }
-}
 class RegistryClient {
     transport;
     auth;
     plainHttp;
     logger;
-    monolithicMax;
-    chunkBytes;
-    /**
-     * Registries that refused a blob in one request, with the largest chunk they announced: every
-     * later upload to them goes in chunks straight away.
-     */
-    chunkedRegistries = new Map();
+    uploads;
     constructor(options = {}) {
         this.logger = options.logger;
         this.transport = new Transport({
@@ -1688,10 +2118,19 @@ class RegistryClient {
             credentials: options.credentials ?? dockerConfigCredentials({ env: options.env }),
             maskSecret: options.maskSecret,
             logger: options.logger,
+            registryOrigin: (registry) => this.baseUrl(registry),
         });
         this.plainHttp = options.plainHttp ?? loopbackHost;
-        this.monolithicMax = options.monolithicMaxBytes ?? Number.POSITIVE_INFINITY;
-        this.chunkBytes = options.chunkBytes ?? 16 * 1024 * 1024;
+        this.uploads = new BlobUploader({
+            transport: this.transport,
+            logger: options.logger,
+            url: (repo, path) => this.url(repo, path),
+            exchange: (spec) => this.exchange(spec),
+            call: (spec, handle, callOptions) => this.call(spec, handle, callOptions),
+            responseError: (...args) => this.responseError(...args),
+            statusError: (...args) => this.statusError(...args),
+            wrap: (operation, err) => this.wrap(operation, err),
+        }, { monolithicMaxBytes: options.monolithicMaxBytes, chunkBytes: options.chunkBytes });
     }
     /** total HTTP requests made, token requests included */
     requestCount() {
@@ -1740,9 +2179,15 @@ class RegistryClient {
                 throw new RegistryError(operation, 'the registry sent a manifest that is not JSON');
             }
             const bodyType = json?.mediaType;
+            const contentType = header(res.headers, 'content-type');
             const mediaType = typeof bodyType === 'string' && bodyType !== ''
                 ? bodyType
-                : bareMediaType(header(res.headers, 'content-type') ?? MediaType.OciManifest);
+                : contentType && isContentType(contentType)
+                    ? bareMediaType(contentType)
+                    : MediaType.OciManifest;
+            if (!isMediaType(mediaType)) {
+                throw new RegistryError(operation, `the manifest's mediaType ${quoteForeign(mediaType)} is not a media type`);
+            }
             return { digest, mediaType, bytes, json };
         });
     }
@@ -1769,6 +2214,8 @@ class RegistryClient {
             const size = contentLength(res);
             const mediaType = header(res.headers, 'content-type');
             if (!headerDigest || !(0,oci_reference/* isDigest */.Bc)(headerDigest) || size === undefined || !mediaType)
+                return undefined;
+            if (!isContentType(mediaType))
                 return undefined;
             if ((0,oci_reference/* isDigest */.Bc)(reference) && headerDigest !== reference)
                 return undefined;
@@ -1856,13 +2303,24 @@ class RegistryClient {
         });
     }
     // ---- tags ----
-    /** all pages, sorted; [] for a repository the registry does not know */
-    async listTags(repo) {
+    /**
+     * All pages, sorted; [] for a repository the registry does not know. A listing longer than
+     * the bounds is an error, never a silent partial list; an abort stops it at once.
+     */
+    async listTags(repo, options = {}) {
         const operation = `listing tags of ${repo.registry}/${repo.repository}`;
+        const maxPages = options.maxPages ?? MAX_PAGES;
+        const maxTags = options.maxTags ?? Number.POSITIVE_INFINITY;
+        const { signal } = options;
         const tags = new Set();
         const seen = new Set();
         let url = this.url(repo, `tags/list?n=${TAGS_PAGE}`);
-        while (url && !seen.has(url) && seen.size < MAX_PAGES) {
+        while (url && !seen.has(url)) {
+            if (signal?.aborted)
+                throw new RegistryError(operation, `given up after ${seen.size} page(s)`, { cause: signal.reason });
+            if (seen.size >= maxPages) {
+                throw new RegistryError(operation, `the registry kept sending pages: stopped after ${maxPages} (${tags.size} tags)`);
+            }
             seen.add(url);
             const pageUrl = url;
             const page = await this.call({
@@ -1874,10 +2332,16 @@ class RegistryClient {
                 url: pageUrl,
                 headers: { accept: 'application/json' },
                 followRedirects: true,
+                signal,
             }, async (res) => {
                 if (res.status === 404) {
                     const text = await readText(res, 64 * 1024);
                     const code = parseOciError(text).code;
+                    // A repository the registry does not know has no tags; a page after the first that is
+                    // missing means the listing is incomplete, never that the remaining tags are gone.
+                    if (seen.size > 1) {
+                        throw new RegistryError(operation, `page ${seen.size} of the tag list answered 404${code ? ` (${code})` : ''}: the listing is incomplete`, { status: 404, ...(code ? { code } : {}) });
+                    }
                     if (code === 'NAME_UNKNOWN' || code === undefined)
                         return null;
                     throw await this.responseError(operation, res, repo, 'pull', 'repository', text);
@@ -1901,6 +2365,9 @@ class RegistryClient {
             const before = tags.size;
             for (const t of page.list)
                 tags.add(t);
+            if (tags.size > maxTags) {
+                throw new RegistryError(operation, `the repository has more than ${maxTags} tags: stopped reading`);
+            }
             url = page.next;
             // A registry that honours `n` but sends no Link: a full page means asking on from its last tag.
             if (!url && page.list.length >= TAGS_PAGE && tags.size > before) {
@@ -2039,12 +2506,12 @@ class RegistryClient {
             return 'existed';
         let session;
         if (options.mountFrom) {
-            const mount = await this.tryMount(repo, desc.digest, options.mountFrom);
+            const mount = await this.uploads.tryMount(repo, desc.digest, options.mountFrom);
             if (mount.mounted)
                 return 'mounted';
             session = mount.session;
         }
-        await this.upload(operation, repo, desc, body, session);
+        await this.uploads.upload(operation, repo, desc, body, session);
         return 'uploaded';
     }
     async pushBlobBytes(repo, bytes) {
@@ -2055,275 +2522,17 @@ class RegistryClient {
     /** true when mounted (201); false when the registry opened an upload session (cancelled) or refused */
     async mountBlob(repo, digest, from) {
         this.checkDigest(`mounting blob ${digest} into ${repo.registry}/${repo.repository}`, digest);
-        const mount = await this.tryMount(repo, digest, from);
+        const mount = await this.uploads.tryMount(repo, digest, from);
         if (mount.session)
-            await this.cancelUpload(repo, mount.session.location);
+            await this.uploads.cancelUpload(repo, mount.session.location);
         return mount.mounted;
-    }
-    /**
-     * The mount request. 201: mounted. 202: the registry could not mount (unknown blob, or no
-     * read access to `from`) and opened an upload session instead, handed back for reuse.
-     * 401/403/404 (Harbor answers 401 when the token lacks pull on `from`): not mounted, and the
-     * plain upload that follows asks only for the target's scope.
-     */
-    async tryMount(repo, digest, from) {
-        if (from.registry !== repo.registry || from.repository === repo.repository)
-            return { mounted: false };
-        const operation = `mounting blob ${digest} from ${from.repository} into ${repo.registry}/${repo.repository}`;
-        const url = this.url(repo, `blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from.repository)}`);
-        try {
-            return await this.call({
-                operation,
-                repo,
-                scopes: [repositoryScope(repo.repository, 'pull,push'), repositoryScope(from.repository, 'pull')],
-                action: 'push',
-                method: 'POST',
-                url,
-                headers: { 'content-length': '0' },
-            }, async (res) => {
-                const text = await readText(res, 64 * 1024);
-                if (res.status === 201)
-                    return { mounted: true };
-                const session = res.status === 202 ? uploadSession(res, url) : undefined;
-                if (session)
-                    return { mounted: false, session };
-                if (res.status === 401 || res.status === 403 || res.status === 404) {
-                    this.logger?.debug(`${operation}: HTTP ${res.status}, uploading instead`);
-                    return { mounted: false };
-                }
-                throw await this.responseError(operation, res, repo, 'push', 'blob', text);
-            });
-        }
-        catch (err) {
-            if (err instanceof AuthError || (err instanceof RegistryError && (err.status === 401 || err.status === 403))) {
-                this.logger?.debug(`${operation}: not authorised to mount, uploading instead`);
-                return { mounted: false };
-            }
-            throw err;
-        }
     }
     /**
      * Proves push permission without writing anything: opens an upload session (the push scope is
      * asked for and granted or refused) and cancels it. A refusal throws the registry's 401/403.
      */
-    async checkPushAccess(repo) {
-        const { location } = await this.startUpload(`checking push access to ${repo.registry}/${repo.repository}`, repo);
-        await this.cancelUpload(repo, location);
-    }
-    /** Opens an upload session: its absolute Location and the registry's chunk sizes. */
-    async startUpload(operation, repo) {
-        const url = this.url(repo, 'blobs/uploads/');
-        return this.call({
-            operation,
-            repo,
-            scopes: [repositoryScope(repo.repository, 'pull,push')],
-            action: 'push',
-            method: 'POST',
-            url,
-            headers: { 'content-length': '0' },
-        }, async (res) => {
-            const text = await readText(res, 64 * 1024);
-            const session = res.status === 202 ? uploadSession(res, url) : undefined;
-            if (!session)
-                throw await this.responseError(operation, res, repo, 'push', 'blob', text);
-            return session;
-        }, { retry: false });
-    }
-    async cancelUpload(repo, location) {
-        try {
-            await this.call({
-                operation: 'cancelling an upload',
-                repo,
-                scopes: [repositoryScope(repo.repository, 'pull,push')],
-                action: 'push',
-                method: 'DELETE',
-                url: location,
-            }, (res) => dump(res), { retry: false });
-        }
-        catch {
-            // an abandoned session expires on the registry by itself
-        }
-    }
-    /**
-     * Uploads the blob, starting over from a fresh body stream and a fresh session on a retryable
-     * failure (a mount's session is used by the first attempt only). One streamed PUT when the
-     * size is known and the registry accepts it; PATCH chunks otherwise. A registry that refuses
-     * the single request (413/416) is remembered, and the same attempt starts over in chunks.
-     */
-    async upload(operation, repo, desc, body, session) {
-        try {
-            await this.transport.retrying(operation, async (attempt) => {
-                let reuse = attempt === 0 ? session : undefined;
-                for (;;) {
-                    const current = reuse ?? (await this.startUpload(operation, repo));
-                    reuse = undefined;
-                    const chunkSize = this.chunkSizeFor(repo.registry, desc.size, current);
-                    let source;
-                    try {
-                        source = await body();
-                        if (chunkSize === undefined)
-                            await this.putMonolithic(operation, repo, current.location, desc, source);
-                        else
-                            await this.putChunked(operation, repo, current.location, desc, source, chunkSize);
-                        return;
-                    }
-                    catch (err) {
-                        source?.destroy();
-                        await this.cancelUpload(repo, current.location);
-                        if (!(err instanceof ChunksRequiredError) || chunkSize !== undefined)
-                            throw err;
-                        this.logger?.debug(`${operation}: ${err.message}; uploading in chunks from now on`);
-                        this.chunkedRegistries.set(repo.registry, err.maxChunk ?? current.maxChunk);
-                    }
-                }
-            });
-        }
-        catch (err) {
-            if (err instanceof RetryableStatusError) {
-                const { status, headers, text } = err.response;
-                throw await this.statusError(operation, status, headers, text, { repo, action: 'push', kind: 'blob' }, err);
-            }
-            throw this.wrap(operation, err);
-        }
-    }
-    /**
-     * undefined: the blob goes up in one streamed request. Otherwise the PATCH chunk size:
-     * chunkBytes, at least the registry's minimum, at most its maximum (announced now or before).
-     */
-    chunkSizeFor(registry, size, session) {
-        const learned = this.chunkedRegistries.get(registry);
-        const maxChunk = session.maxChunk !== undefined && learned !== undefined
-            ? Math.min(session.maxChunk, learned)
-            : (session.maxChunk ?? learned);
-        const demanded = this.chunkedRegistries.has(registry) || (maxChunk !== undefined && size > maxChunk);
-        if (knownSize(size) && size <= this.monolithicMax && !demanded)
-            return undefined;
-        const chunk = Math.max(this.chunkBytes, session.minChunk);
-        return maxChunk !== undefined ? Math.max(1, Math.min(chunk, maxChunk)) : chunk;
-    }
-    /**
-     * The body checked against the blob's digest and size while it is sent. A stream from getBlob
-     * of the same blob already is such a check: hashing it twice would cost a pass over every byte.
-     */
-    verified(source, desc) {
-        const size = knownSize(desc.size) ? desc.size : undefined;
-        if (source instanceof VerifyingStream && source.verifies(desc.digest, size))
-            return source;
-        const verifier = new VerifyingStream(desc.digest, {
-            size,
-            what: `the content given for blob ${desc.digest}`,
-        });
-        source.on('error', (err) => verifier.destroy(err));
-        source.pipe(verifier);
-        return verifier;
-    }
-    async putMonolithic(operation, repo, location, desc, source) {
-        const url = withQuery(location, 'digest', desc.digest);
-        const res = await this.exchange({
-            operation,
-            repo,
-            scopes: [repositoryScope(repo.repository, 'pull,push')],
-            action: 'push',
-            method: 'PUT',
-            url,
-            headers: { 'content-type': 'application/octet-stream', 'content-length': String(desc.size) },
-            body: this.verified(source, desc),
-        });
-        if (res.status === 413 || res.status === 416) {
-            await dump(res);
-            throw new ChunksRequiredError(res.status, positiveHeader(res, 'oci-chunk-max-length'));
-        }
-        await this.finishUpload(operation, repo, res, desc.digest);
-    }
-    /**
-     * PATCH chunks of `chunkSize` bytes (the last one shorter), each at the Location the previous
-     * answer gave, then the closing PUT. One chunk is in memory at a time; the size may be unknown.
-     */
-    async putChunked(operation, repo, firstLocation, desc, source, chunkSize) {
-        const scopes = [repositoryScope(repo.repository, 'pull,push')];
-        let location = firstLocation;
-        let offset = 0;
-        // A PATCH answered 413 (a body limit in front of the registry) is sent again in halves; the
-        // smaller size then holds for the rest of this blob and for later uploads to the registry.
-        let limit = chunkSize;
-        const sendPiece = async (piece) => {
-            const res = await this.exchange({
-                operation,
-                repo,
-                scopes,
-                action: 'push',
-                method: 'PATCH',
-                url: location,
-                headers: {
-                    'content-type': 'application/octet-stream',
-                    'content-range': `${offset}-${offset + piece.length - 1}`,
-                    'content-length': String(piece.length),
-                },
-                body: piece,
-            });
-            if (res.status === 413 && piece.length > MIN_CHUNK_BYTES) {
-                await dump(res);
-                return false;
-            }
-            await this.transport.throwIfRetryable(res);
-            const text = await readText(res, 64 * 1024);
-            const next = header(res.headers, 'location');
-            if (res.status !== 202 || !next)
-                throw await this.responseError(operation, res, repo, 'push', 'blob', text);
-            location = new URL(next, location).toString();
-            offset += piece.length;
-            return true;
-        };
-        const send = async (chunk) => {
-            for (let start = 0; start < chunk.length;) {
-                const piece = chunk.subarray(start, start + limit);
-                if (await sendPiece(piece)) {
-                    start += piece.length;
-                    continue;
-                }
-                limit = Math.max(MIN_CHUNK_BYTES, Math.floor(piece.length / 2));
-                this.chunkedRegistries.set(repo.registry, Math.min(limit, this.chunkedRegistries.get(repo.registry) ?? limit));
-                this.logger?.debug(`${operation}: a ${piece.length}-byte chunk was refused (HTTP 413); sending ${limit}-byte chunks`);
-            }
-        };
-        // One buffer, refilled for every chunk: a PATCH is answered only after its body was read.
-        const buffer = Buffer.allocUnsafe(chunkSize);
-        let filled = 0;
-        for await (const piece of this.verified(source, desc)) {
-            let data = piece;
-            while (data.length > 0) {
-                const n = data.copy(buffer, filled);
-                filled += n;
-                data = data.subarray(n);
-                if (filled === chunkSize) {
-                    await send(buffer);
-                    filled = 0;
-                }
-            }
-        }
-        if (filled > 0)
-            await send(buffer.subarray(0, filled));
-        const res = await this.exchange({
-            operation,
-            repo,
-            scopes,
-            action: 'push',
-            method: 'PUT',
-            url: withQuery(location, 'digest', desc.digest),
-            headers: { 'content-length': '0' },
-        });
-        await this.finishUpload(operation, repo, res, desc.digest);
-    }
-    async finishUpload(operation, repo, res, digest) {
-        await this.transport.throwIfRetryable(res);
-        if (res.status !== 201 && res.status !== 204 && res.status !== 200) {
-            throw await this.responseError(operation, res, repo, 'push', 'blob');
-        }
-        await dump(res);
-        const stored = header(res.headers, 'docker-content-digest');
-        if (stored && (0,oci_reference/* isDigest */.Bc)(stored) && stored !== digest) {
-            throw new DigestMismatchError(digest, stored, 'the blob as the registry stored it');
-        }
+    checkPushAccess(repo) {
+        return this.uploads.checkPushAccess(repo);
     }
     // ---- referrers ----
     /** null when the API is unsupported (404 etc.); pagination via Link */
@@ -2415,7 +2624,13 @@ class RegistryClient {
             const headers = { ...(spec.headers ?? {}) };
             if (authorization && new URL(url).origin === origin)
                 headers.authorization = authorization;
-            return this.transport.send({ method: spec.method, url, headers, body });
+            return this.transport.send({
+                method: spec.method,
+                url,
+                headers,
+                body,
+                signal: spec.signal,
+            });
         };
         let authorization = await this.auth.authorize(registry, spec.scopes);
         let res = await send(spec.url, authorization, spec.body);
@@ -2426,7 +2641,7 @@ class RegistryClient {
                 // A stream is spent: the upload starts over (the token cache now knows the challenge).
                 throw new RetryableStatusError(401, res.headers, '', undefined);
             }
-            authorization = await this.auth.challenge(registry, challenge, spec.scopes, authorization);
+            authorization = await this.auth.challenge(registry, challenge, spec.scopes, authorization, spec.url);
             res = await send(spec.url, authorization, spec.body);
         }
         else if (!authorization && res.status < 400) {
