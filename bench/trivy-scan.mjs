@@ -5,7 +5,7 @@
 //       local registry with our registry client, unpacked into a cache folder as the action does,
 //       against `oras pull` of the same artifact (download only, no unpacking) (goal <= 1.0x),
 //       and against `oras pull` followed by `tar -xzf` (the same work as ours).
-// oras comes from Debian trixie (scripts/install-oras.sh; ORAS=<path> to use another). The
+// oras comes from Debian trixie (scripts/install-sigstore-tools.sh, run by install-deps.sh; ORAS=<path> to use another). The
 // TypeScript sources are transpiled into a temporary folder (no type-check) and run as ESM.
 // Usage: node bench/trivy-scan.mjs [--runs 15] [--db-runs 5] [--db-mb 50]
 import { spawnSync } from 'node:child_process';
@@ -111,10 +111,10 @@ console.log(
 );
 
 // (2) database fetch vs oras pull
-const orasCandidates = [process.env.ORAS, join(root, '.tools/oras/usr/bin/oras'), '/usr/bin/oras'].filter(Boolean);
+const orasCandidates = [process.env.ORAS, join(root, '.tools/sigstore/usr/bin/oras'), '/usr/bin/oras'].filter(Boolean);
 const oras = orasCandidates.find((p) => existsSync(p));
 if (!oras) {
-  console.log('(2) skipped: no oras (run scripts/install-oras.sh, or set ORAS=<path>)');
+  console.log('(2) skipped: no oras (run scripts/install-sigstore-tools.sh, or set ORAS=<path>)');
   await finish(0);
 }
 const registry = await startRegistry(bench);
