@@ -9,9 +9,10 @@
 //   promote.yml: the signed digest to production behind the signature gate, then its files
 //   cleanup.yml: a retention dry run over earlier builds
 // Then independent checks: skopeo reads the production digest, cosign verifies the signature
-// (when installed), git shows the deployment repository's log. Trivy and its database are
-// downloaded as on a user's machine when github.com answers; offline, a recorded real Trivy
-// report and SBOM stand in, and the demo says so. Run with `npm run demo`.
+// (when installed), git shows the deployment repository's log. By default nothing leaves
+// 127.0.0.1: a recorded real Trivy report and SBOM stand in for the scan, and the demo says so.
+// With DEMO_ONLINE=1, Trivy and its database are downloaded as on a user's machine when
+// github.com answers. Run with `npm run demo`.
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -160,8 +161,8 @@ async function main(): Promise<void> {
     const publicKey = keys.publicKey.export({ type: 'spki', format: 'pem' }).toString();
     writeFileSync(join(dir, 'cosign.pub'), publicKey);
 
-    // Trivy: as on a user's machine when it can be downloaded, else recorded real reports
-    const isOnline = await online();
+    // Trivy: as on a user's machine when asked for and reachable, else recorded real reports
+    const isOnline = process.env.DEMO_ONLINE === '1' && (await online());
     let trivyInputs: Record<string, string> = {};
     let seedToolCache: ((dir: string) => void) | undefined;
     const scanEnv: Record<string, string> = {};
@@ -169,7 +170,7 @@ async function main(): Promise<void> {
       say('Trivy: downloaded from its GitHub release (checksum committed in trivy-scan), databases from mirror.gcr.io');
     } else {
       say(
-        '\nOFFLINE: Trivy and its database cannot be downloaded here. The scan uses a RECORDED real Trivy report\n' +
+        `\nOFFLINE${process.env.DEMO_ONLINE === '1' ? ' (github.com did not answer)' : ' (DEMO_ONLINE=1 downloads the real Trivy)'}: the scan uses a RECORDED real Trivy report\n` +
           '(shared/fixtures/trivy/FuelTime-1.json) and the SBOM a RECORDED real Trivy CycloneDX SBOM\n' +
           '(shared/fixtures/sbom/trivy-cyclonedx-1.6-nginx.json): the findings are not those of the demo image.\n' +
           "A stand-in takes Trivy's place in the runner's tool cache; the database is a small artifact with\n" +
