@@ -82,6 +82,8 @@ describe('registry-login behind a proxy', () => {
     ACTIONS_ID_TOKEN_REQUEST_TOKEN: oidc.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN,
     HTTPS_PROXY: proxy.url,
     NODE_EXTRA_CA_CERTS: certs.caFile,
+    // the host names are real: a lookup outside the proxy must fail here, never reach the internet
+    NODE_OPTIONS: `--import=${join(import.meta.dirname, '../../harness/loopback-only.mjs')}`,
     ...extra,
   });
 
