@@ -105,6 +105,8 @@ const ISOLATED_ENV = {
   HTTP_PROXY: 'http://127.0.0.1:9',
   NO_PROXY: '',
   DOCKER_HOST: 'unix:///nonexistent/docker.sock',
+  // and a direct connection to a name (a tool download) fails at the lookup
+  NODE_OPTIONS: `--import=${join(import.meta.dirname, '../harness/loopback-only.mjs')}`,
 };
 
 async function pool<T>(items: T[], size: number, fn: (item: T) => Promise<void>): Promise<void> {
