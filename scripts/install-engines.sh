@@ -39,29 +39,10 @@ if [[ -x "$dockerd_bin" && -x "$buildx_bin" ]] && check; then
   exit 0
 fi
 
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/lists/partial" "$work/cache/archives/partial" "$work/debs" "$dir"
-echo "deb http://deb.debian.org/debian $suite main" >"$work/sources.list"
-
-apt_opts=(
-  -o "Dir::Etc::SourceList=$work/sources.list"
-  -o "Dir::Etc::SourceParts=/dev/null"
-  -o "Dir::State::Lists=$work/lists"
-  -o "Dir::Cache=$work/cache"
-  -o "Dir::State::Status=/dev/null"
-  -o "APT::Architecture=$(dpkg --print-architecture)"
-  -o "Debug::NoLocking=1"
-)
-# the private apt state lives in a root-only temp dir: let apt run its downloads as root
-apt_opts+=(-o "APT::Sandbox::User=root")
-apt-get "${apt_opts[@]}" -qq update
-packages=(docker.io docker-buildx)
-if apt-cache "${apt_opts[@]}" show docker-cli >/dev/null 2>&1; then packages+=(docker-cli); fi
-(cd "$work/debs" && apt-get "${apt_opts[@]}" -qq download "${packages[@]}")
-for deb in "$work"/debs/*.deb; do
-  dpkg -x "$deb" "$dir"
-done
+# shellcheck source=lib/debian-suite.sh
+source "$root/scripts/lib/debian-suite.sh"
+# newer Debian revisions ship the CLI in its own package: fetched whenever the suite has it
+unpack_suite_packages "$suite" "$dir" docker.io docker-buildx '?docker-cli'
 # trixie's runc needs glibc 2.38: keep it off every path the daemon searches, bookworm's runc is used
 rm -f "$dir/usr/sbin/runc" "$dir/usr/bin/runc"
 

@@ -33,25 +33,9 @@ if [[ -x "$cosign_bin" && -x "$oras_bin" ]] && check; then
   exit 0
 fi
 
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/lists/partial" "$work/cache/archives/partial" "$work/debs" "$dir"
-echo "deb http://deb.debian.org/debian $suite main" >"$work/sources.list"
-apt_opts=(
-  -o "Dir::Etc::SourceList=$work/sources.list"
-  -o "Dir::Etc::SourceParts=/dev/null"
-  -o "Dir::State::Lists=$work/lists"
-  -o "Dir::Cache=$work/cache"
-  -o "Dir::State::Status=/dev/null"
-  -o "APT::Architecture=$(dpkg --print-architecture)"
-  -o "Debug::NoLocking=1"
-  -o "APT::Sandbox::User=root"
-)
-apt-get "${apt_opts[@]}" -qq update
-(cd "$work/debs" && apt-get "${apt_opts[@]}" -qq download cosign oras)
-for deb in "$work"/debs/*.deb; do
-  dpkg -x "$deb" "$dir"
-done
+# shellcheck source=lib/debian-suite.sh
+source "$root/scripts/lib/debian-suite.sh"
+unpack_suite_packages "$suite" "$dir" cosign oras
 
 if ! check; then
   echo "install-sigstore-tools: expected a working cosign and oras $want_oras in $dir, found oras '$("$oras_bin" version 2>/dev/null | head -n1 || true)'" >&2
