@@ -1,8 +1,10 @@
 // What the benchmark scripts share: numeric `--name value` options, a temporary folder whose
 // child processes are stopped and which is removed however the script ends, and a throwaway
 // distribution registry (docker-registry) on a free 127.0.0.1 port with its access log on, so
-// that requests can be counted from the server's side.
+// that requests can be counted from the server's side. Also the small helpers several scripts
+// use: a timed child process, and a blob pushed by plain HTTP to set a registry up.
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -47,7 +49,38 @@ export function benchWorkspace(prefix) {
     console.error(err);
     finish(1);
   });
-  return { work, track, finish, atFinish: (fn) => before.push(fn) };
+  /** Runs `cmd` as a tracked child; resolves with its wall time and stdout, rejects on a non-zero exit. */
+  const timed = (cmd, args, env = process.env) =>
+    new Promise((resolve, reject) => {
+      const t0 = performance.now();
+      const child = track(spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env }));
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => (err += d));
+      child.on('close', (code) => {
+        const ms = performance.now() - t0;
+        if (code !== 0) {
+          const last = (err || out).trim().split('\n').at(-1);
+          reject(new Error(`${cmd} ${args.slice(0, 3).join(' ')} failed (${code}): ${last}`));
+        } else resolve({ ms, out });
+      });
+    });
+  return { work, track, finish, timed, atFinish: (fn) => before.push(fn) };
+}
+
+export const sha256 = (bytes) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+
+/** Pushes one blob (monolithic upload) to `<reg.url>/v2/<repo>`; resolves with its digest and size. */
+export async function pushBlob(reg, repo, bytes) {
+  const digest = sha256(bytes);
+  const start = await fetch(`${reg.url}/v2/${repo}/blobs/uploads/`, { method: 'POST' });
+  if (start.status !== 202) throw new Error(`start upload: ${start.status}`);
+  const loc = new URL(start.headers.get('location'), reg.url);
+  loc.searchParams.set('digest', digest);
+  const res = await fetch(loc, { method: 'PUT', body: bytes, headers: { 'content-type': 'application/octet-stream' } });
+  if (!res.ok) throw new Error(`PUT ${loc}: ${res.status} ${await res.text()}`);
+  return { digest, size: bytes.length };
 }
 
 async function freePort() {

@@ -10,12 +10,12 @@
 // Build the bundle first: node scripts/build.mjs promote
 // The second run is repeated (--second-runs, alternating who goes first) and medians compared.
 // Usage: node bench/mirror.mjs [--layer-mb 2] [--base-mb 8] [--images 20] [--tags 50] [--parallel 4] [--second-runs 5]
-import { spawn, spawnSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { constants, gzipSync } from 'node:zlib';
-import { arg, benchWorkspace, startRegistry } from './lib.mjs';
+import { arg, benchWorkspace, pushBlob, sha256, startRegistry } from './lib.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const LAYER_MB = arg('layer-mb', 2);
@@ -32,36 +32,27 @@ if (!existsSync(bundle)) {
 }
 
 const bench = benchWorkspace('bench-mirror-');
-const { work, track, finish } = bench;
+const { work, finish, timed } = bench;
 
-const sha256 = (b) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+const LAYER = 'application/vnd.oci.image.layer.v1.tar+gzip';
 
 async function put(url, body, contentType) {
   const res = await fetch(url, { method: 'PUT', body, headers: { 'content-type': contentType } });
   if (!res.ok) throw new Error(`PUT ${url}: ${res.status} ${await res.text()}`);
 }
 
-async function pushBlob(reg, repo, bytes) {
-  const digest = sha256(bytes);
-  const start = await fetch(`${reg.url}/v2/${repo}/blobs/uploads/`, { method: 'POST' });
-  if (start.status !== 202) throw new Error(`start upload: ${start.status}`);
-  const loc = new URL(start.headers.get('location'), reg.url);
-  loc.searchParams.set('digest', digest);
-  await put(loc, bytes, 'application/octet-stream');
-  return { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest, size: bytes.length };
-}
-
 const randomLayer = (mb) => gzipSync(randomBytes(Math.round(mb * MiB)), { level: constants.Z_NO_COMPRESSION });
 
 /** 20 images (2 shared base layers + 3 own), 50 tags spread over them; returns tag -> digest. */
 async function pushSource(reg, repo) {
-  const base = [await pushBlob(reg, repo, randomLayer(BASE_MB)), await pushBlob(reg, repo, randomLayer(BASE_MB / 2))];
+  const layer = async (mb) => ({ mediaType: LAYER, ...(await pushBlob(reg, repo, randomLayer(mb))) });
+  const base = [await layer(BASE_MB), await layer(BASE_MB / 2)];
   const digests = [];
   let bytes = base.reduce((n, l) => n + l.size, 0);
   for (let i = 0; i < IMAGES; i++) {
     const own = [];
-    for (let j = 0; j < 3; j++) own.push(await pushBlob(reg, repo, randomLayer(LAYER_MB)));
+    for (let j = 0; j < 3; j++) own.push(await layer(LAYER_MB));
     bytes += own.reduce((n, l) => n + l.size, 0);
     const layers = [...base, ...own];
     const configBytes = Buffer.from(
@@ -93,25 +84,6 @@ async function pushSource(reg, repo) {
     tags.set(tag, image.digest);
   }
   return { tags, bytes };
-}
-
-function timed(cmd, args, env) {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const child = track(spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env }));
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('close', (code) => {
-      const ms = performance.now() - t0;
-      if (code !== 0)
-        reject(
-          new Error(`${cmd} ${args.slice(0, 3).join(' ')} failed (${code}): ${(err || out).trim().split('\n').at(-1)}`),
-        );
-      else resolve({ ms, out });
-    });
-  });
 }
 
 async function mirror(source, target, n) {

@@ -14,7 +14,7 @@
 // the actions are; every copy runs in a fresh node process, like skopeo does. (a) and (b) report
 // the median of --runs runs, each into a fresh repository.
 // Usage: node bench/oci-copy.mjs [--runs 3] [--layer-mb 50] [--layers 5] [--big-mb 1024]
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import {
   closeSync,
@@ -44,7 +44,7 @@ const MiB = 1024 * 1024;
 // Every child (registries, skopeo, our copy workers) is tracked, so that whatever way the script
 // ends, they are stopped and the temporary folder (registry storage, layers) is removed.
 const bench = benchWorkspace('bench-oci-copy-');
-const { work, track, finish } = bench;
+const { work, finish, timed } = bench;
 let pusher;
 bench.atFinish(() => pusher?.close());
 
@@ -182,24 +182,6 @@ async function pushImage(reg, repository, tag, platforms) {
     JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: entries }),
   );
   return (await pusher.putManifest(repo, tag, index, 'application/vnd.oci.image.index.v1+json')).digest;
-}
-
-// 4. The contenders.
-function timed(cmd, args, env = process.env) {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const child = track(spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env }));
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('close', (code) => {
-      const ms = performance.now() - t0;
-      if (code !== 0)
-        reject(new Error(`${cmd} ${args.slice(0, 3).join(' ')} failed (${code}): ${err.trim().split('\n').at(-1)}`));
-      else resolve({ ms, out });
-    });
-  });
 }
 
 async function ours(src, dst, { copy = {}, ...clientOptions } = {}) {

@@ -8,11 +8,11 @@
 // Goal: the promote bundle >= 10x faster than skopeo, with 0 layer bytes uploaded.
 // Build the bundle first: node scripts/build.mjs promote
 // Usage: node bench/promote.mjs [--layer-mb 50] [--layers 5] [--runs 3]
-import { spawn, spawnSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { arg, benchWorkspace, startRegistry } from './lib.mjs';
+import { arg, benchWorkspace, pushBlob, sha256, startRegistry } from './lib.mjs';
 import { constants, gzipSync } from 'node:zlib';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -29,7 +29,7 @@ if (!existsSync(bundle)) {
 // Every child (the registry, skopeo, the promote bundle) is tracked, so that whatever way the
 // script ends, they are stopped and the temporary folder (registry storage) is removed.
 const bench = benchWorkspace('bench-promote-');
-const { work, track, finish } = bench;
+const { work, finish, timed } = bench;
 
 /** Blob uploads (by completed digest) and mounts the registry logged for `repo` since byte `from`. */
 function transfersSince(reg, repo, from) {
@@ -51,21 +51,9 @@ function transfersSince(reg, repo, from) {
   return { uploaded, mounts, requests };
 }
 
-const sha256 = (b) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
-
 async function put(url, body, contentType) {
   const res = await fetch(url, { method: 'PUT', body, headers: { 'content-type': contentType } });
   if (!res.ok) throw new Error(`PUT ${url}: ${res.status} ${await res.text()}`);
-}
-
-async function pushBlob(reg, repo, bytes) {
-  const digest = sha256(bytes);
-  const start = await fetch(`${reg.url}/v2/${repo}/blobs/uploads/`, { method: 'POST' });
-  if (start.status !== 202) throw new Error(`start upload: ${start.status}`);
-  const loc = new URL(start.headers.get('location'), reg.url);
-  loc.searchParams.set('digest', digest);
-  await put(loc, bytes, 'application/octet-stream');
-  return { digest, size: bytes.length };
 }
 
 // A stored (level 0) gzip stream of random data: a valid compressed layer that is as big as its content.
@@ -118,25 +106,6 @@ async function pushSource(reg, repo, tag) {
   );
   await put(`${reg.url}/v2/${repo}/manifests/${tag}`, index, 'application/vnd.oci.image.index.v1+json');
   return { digest: sha256(index), sizes };
-}
-
-function timed(cmd, args, env) {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const child = track(spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env }));
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('close', (code) => {
-      const ms = performance.now() - t0;
-      if (code !== 0)
-        reject(
-          new Error(`${cmd} ${args.slice(0, 3).join(' ')} failed (${code}): ${(err || out).trim().split('\n').at(-1)}`),
-        );
-      else resolve({ ms, out });
-    });
-  });
 }
 
 /** The bundle as the runner starts it: a fresh node process with INPUT_* and the GITHUB_* files. */

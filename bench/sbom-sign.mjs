@@ -1,17 +1,7 @@
-// sbom-sign benchmark: the sbom-sign bundle (dist/sbom-sign/index.js, run the way the runner runs
-// it) signing an image and attaching its SPDX SBOM as an attestation, against `cosign sign --key`
-// + `cosign attest --key --type spdxjson` (cosign 2.5 from Debian trixie, see
-// scripts/install-sigstore-tools.sh) on the same registry, with the same cosign key and the same
-// real SBOM (syft SPDX 2.3, 91 KB), transparency log off on both sides. Each run signs a fresh
-// image digest on both sides, so that neither finds its own work already there; the order
-// alternates. Goal: the bundle <= 1.0x cosign's time.
-// Build the bundle first: node scripts/build.mjs sbom-sign
-// Usage: node bench/sbom-sign.mjs [--runs 7]
-import { spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { arg, benchWorkspace, startRegistry } from './lib.mjs';
+import { arg, benchWorkspace, pushBlob, sha256, startRegistry } from './lib.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const RUNS = arg('runs', 7);
@@ -33,22 +23,11 @@ for (const [path, how] of [
 }
 
 const bench = benchWorkspace('bench-sbom-sign-');
-const { work, track, finish } = bench;
-const sha256 = (b) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+const { work, finish, timed } = bench;
 
 async function put(url, body, contentType) {
   const res = await fetch(url, { method: 'PUT', body, headers: { 'content-type': contentType } });
   if (!res.ok) throw new Error(`PUT ${url}: ${res.status} ${await res.text()}`);
-}
-
-async function pushBlob(reg, repo, bytes) {
-  const digest = sha256(bytes);
-  const start = await fetch(`${reg.url}/v2/${repo}/blobs/uploads/`, { method: 'POST' });
-  if (start.status !== 202) throw new Error(`start upload: ${start.status}`);
-  const loc = new URL(start.headers.get('location'), reg.url);
-  loc.searchParams.set('digest', digest);
-  await put(loc, bytes, 'application/octet-stream');
-  return { digest, size: bytes.length };
 }
 
 /** A one-layer image with random content: a digest neither side has signed yet. */
@@ -79,22 +58,6 @@ async function pushImage(reg, repo) {
   return `${reg.host}/${repo}@${digest}`;
 }
 
-function timed(cmd, args, env) {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const child = track(spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env }));
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    child.on('close', (code) => {
-      const ms = performance.now() - t0;
-      if (code !== 0)
-        reject(new Error(`${cmd} ${args.slice(0, 2).join(' ')} failed (${code}): ${out.trim().split('\n').at(-1)}`));
-      else resolve(ms);
-    });
-  });
-}
-
 async function sbomSign(image, n) {
   const dir = join(work, `run-${n}`);
   mkdirSync(join(dir, 'home'), { recursive: true });
@@ -116,7 +79,7 @@ async function sbomSign(image, n) {
     env[k] = join(dir, k.toLowerCase());
     writeFileSync(env[k], '');
   }
-  const ms = await timed(process.execPath, [bundle], env);
+  const { ms } = await timed(process.execPath, [bundle], env);
   const out = readFileSync(env.GITHUB_OUTPUT, 'utf8');
   if (!out.includes('.sig') || !out.includes('https://spdx.dev/Document'))
     throw new Error(`sbom-sign wrote no signature: ${out}`);
@@ -128,8 +91,9 @@ async function cosign(image, n) {
   mkdirSync(home, { recursive: true });
   const env = { PATH: process.env.PATH, HOME: home, COSIGN_PASSWORD: PASSWORD };
   const common = ['--key', keyFile, '--tlog-upload=false', '--allow-insecure-registry', '--allow-http-registry', '-y'];
-  const sign = await timed(cosignBin, ['sign', ...common, image], env);
-  const attest = await timed(cosignBin, ['attest', ...common, '--type', 'spdxjson', '--predicate', sbom, image], env);
+  const sign = (await timed(cosignBin, ['sign', ...common, image], env)).ms;
+  const attest = (await timed(cosignBin, ['attest', ...common, '--type', 'spdxjson', '--predicate', sbom, image], env))
+    .ms;
   return sign + attest;
 }
 
