@@ -59,14 +59,19 @@ export function promotedOutput(report: PromotionReport): PromotedEntry[] {
   }));
 }
 
-export function totalBlobs(report: PromotionReport): BlobCounts {
+/** Blob counts added up over targets (a promotion) or repository pairs (a sync). */
+export function sumBlobs(items: ReadonlyArray<{ blobs: BlobCounts }>): BlobCounts {
   const total: BlobCounts = { mounted: 0, existed: 0, uploaded: 0 };
-  for (const t of report.targets) {
-    total.mounted += t.blobs.mounted;
-    total.existed += t.blobs.existed;
-    total.uploaded += t.blobs.uploaded;
+  for (const { blobs } of items) {
+    total.mounted += blobs.mounted;
+    total.existed += blobs.existed;
+    total.uploaded += blobs.uploaded;
   }
   return total;
+}
+
+export function totalBlobs(report: PromotionReport): BlobCounts {
+  return sumBlobs(report.targets);
 }
 
 export function totalBytes(report: PromotionReport): number {

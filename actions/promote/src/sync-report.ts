@@ -3,7 +3,7 @@
 import { addHeading, addTable, addText, cell } from '#shared/action/summary.js';
 import { formatSize } from '#shared/parse.js';
 import type { SyncInputs } from './inputs.js';
-import type { BlobCounts } from './report.js';
+import { type BlobCounts, sumBlobs } from './report.js';
 import { type SyncReport, type SyncTagAction, tagCounts } from './sync.js';
 
 export interface MirroredEntry {
@@ -43,13 +43,7 @@ export function syncCounts(report: SyncReport): SyncCounts {
 }
 
 export function syncBlobs(report: SyncReport): BlobCounts {
-  const b: BlobCounts = { mounted: 0, existed: 0, uploaded: 0 };
-  for (const p of report.pairs) {
-    b.mounted += p.blobs.mounted;
-    b.existed += p.blobs.existed;
-    b.uploaded += p.blobs.uploaded;
-  }
-  return b;
+  return sumBlobs(report.pairs);
 }
 
 export function syncBytes(report: SyncReport): number {
