@@ -148,14 +148,23 @@ export async function fetchTrustedRootFromTuf(source: TufSource): Promise<unknow
     return new TufError(mirror, `${stage}: ${f(describeTufError(err), 300)}`);
   };
 
+  const options = {
+    metadataBaseUrl: mirror,
+    targetBaseUrl: `${mirror}/targets`,
+    metadataDir: dir,
+    targetDir,
+    fetcher: new TransportFetcher(),
+  };
   try {
-    const updater = new Updater({
-      metadataBaseUrl: mirror,
-      targetBaseUrl: `${mirror}/targets`,
-      metadataDir: dir,
-      targetDir,
-      fetcher: new TransportFetcher(),
-    });
+    let updater: InstanceType<typeof Updater>;
+    try {
+      updater = new Updater(options);
+    } catch {
+      // a cached root.json that does not load (cut short by a run that stopped while writing it):
+      // start again from the initial root, which the update walks forward from
+      writeFileSync(join(dir, 'root.json'), seed.root);
+      updater = new Updater(options);
+    }
     let info: Awaited<ReturnType<typeof updater.getTargetInfo>>;
     try {
       info = await updater.getTargetInfo(TARGET);

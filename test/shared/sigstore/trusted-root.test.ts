@@ -3,7 +3,7 @@
 // cache and asks only for what may have changed, and a tampered target, an expired timestamp, a
 // timestamp signed by an unknown key or a mirror that does not answer each fail with one line
 // naming TUF and the mirror.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -109,6 +109,18 @@ describe('fetchTrustedRootFromTuf', () => {
     expect((err as Error).message).toBe(
       `TUF repository ${repo.url}: cannot download ${repo.url}/2.root.json: HTTP 503`,
     );
+  });
+
+  it('starts again from the initial root when the cached root.json was cut short', async () => {
+    repo.publish({ 'trusted_root.json': targetBytes });
+    const cacheDir = cache();
+    await fetchTrustedRootFromTuf({ mirror: repo.url, initialRoot: repo.rootJson, cacheDir });
+    const cached = join(tufCacheDir(cacheDir, repo.url, repo.rootJson), 'root.json');
+    writeFileSync(cached, readFileSync(cached).subarray(0, 40));
+    expect(await fetchTrustedRootFromTuf({ mirror: repo.url, initialRoot: repo.rootJson, cacheDir })).toEqual(
+      trustedRoot,
+    );
+    expect(JSON.parse(readFileSync(cached, 'utf8')).signed._type).toBe('root');
   });
 
   it('keeps one cache folder per mirror and initial root', () => {
