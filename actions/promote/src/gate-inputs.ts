@@ -7,6 +7,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getInput, getListInput } from '#shared/action/inputs.js';
+import { fmt, info } from '#shared/action/log.js';
 import { ConfigurationError } from '#shared/errors.js';
 import { PREDICATE_NAMES, predicateTypeFor } from '#shared/sigstore/in-toto.js';
 import { KeyError, loadPublicKey } from '#shared/sigstore/keys.js';
@@ -216,7 +217,13 @@ export function parseKeylessGate(
     policy.identityRegexpText = identityRegexp;
   }
   const source = parseTrustedRootSource(root);
-  return { policy, source, trustedRoot: () => loadTrustedRoot(source) };
+  const trustedRoot = async (): Promise<unknown> => {
+    const doc = await loadTrustedRoot(source);
+    if ('tuf' in source)
+      info(fmt`Keyless: the trusted root is the trusted_root.json of TUF repository ${source.tuf.mirror}`);
+    return doc;
+  };
+  return { policy, source, trustedRoot };
 }
 
 export function getSignatureGateInputs(): SignatureGateInputs {

@@ -100,6 +100,7 @@ describe('promote keyless gate with the trusted root from a TUF repository (bund
     expect(first.code).toBe(0);
     expect(first.stdout).toContain('Gate require-signature: passed: Sigstore bundle referrer sha256:');
     expect(first.stdout).toContain(`over ${digest} signed by ${IDENTITY} (${ISSUER})`);
+    expect(first.stdout).toContain(`Keyless: the trusted root is the trusted_root.json of TUF repository ${tuf.url}`);
     expect(await listTags(anon.url, repo)).toContain('tuf-staging');
     expect(tuf.requests.slice(before).map((r) => r.url)).toEqual([
       '/2.root.json',
