@@ -1,18 +1,39 @@
 // The inputs of promote's signature and attestation gates, read once: the public key that
 // signatures must verify with (inline PEM or a path, as cosign generate-key-pair writes
-// cosign.pub) and the predicate types that must be attested.
+// cosign.pub), the keyless identity and where its trusted root comes from (a file, or a TUF
+// repository: the public-good one by default) and the predicate types that must be attested.
 import type { KeyObject } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { getInput, getListInput } from '#shared/action/inputs.js';
+import { fmt, info } from '#shared/action/log.js';
 import { ConfigurationError } from '#shared/errors.js';
 import { PREDICATE_NAMES, predicateTypeFor } from '#shared/sigstore/in-toto.js';
 import { KeyError, loadPublicKey } from '#shared/sigstore/keys.js';
+import {
+  loadTrustedRoot,
+  PUBLIC_GOOD_TUF_MIRROR,
+  type TrustedRootSource,
+  trustedRootProblem,
+} from '#shared/sigstore/trusted-root.js';
 import type { IdentityPolicy } from '#shared/sigstore/verify-bundle.js';
 
 export interface KeylessGate {
   policy: IdentityPolicy;
-  /** parsed TrustedRoot JSON */
-  trustedRoot: unknown;
+  /** the TrustedRoot JSON, read from the file or fetched through TUF when the gate first needs it */
+  trustedRoot: () => Promise<unknown>;
+  /** where the trusted root comes from, for the debug log and tests */
+  source: TrustedRootSource;
+}
+
+/** Where the trusted root comes from: the `trusted-root` file, or a TUF repository. */
+export interface TrustedRootInputs {
+  trustedRoot?: string | undefined;
+  tufMirror?: string | undefined;
+  tufRoot?: string | undefined;
+  /** RUNNER_TOOL_CACHE, else RUNNER_TEMP, else the system's temp folder */
+  cacheDir: string;
 }
 
 export interface SignatureGateInputs {
@@ -81,21 +102,86 @@ export function parseTrustedRoot(path: string): unknown {
   } catch {
     throw new ConfigurationError(`'${path}' is not JSON (expected a Sigstore trusted_root.json)`, 'trusted-root');
   }
-  const root = doc as { certificateAuthorities?: unknown } | null;
-  if (!root || !Array.isArray(root.certificateAuthorities)) {
+  const problem = trustedRootProblem(doc);
+  if (problem)
+    throw new ConfigurationError(`'${path}' ${problem} (expected a Sigstore trusted_root.json)`, 'trusted-root');
+  return doc;
+}
+
+export function parseTufMirror(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
     throw new ConfigurationError(
-      `'${path}' has no certificateAuthorities (expected a Sigstore trusted_root.json)`,
-      'trusted-root',
+      `'${value}' is not a URL (expected the https:// base URL of a TUF repository)`,
+      'tuf-mirror',
     );
   }
-  return doc;
+  if (
+    (url.protocol !== 'https:' && url.protocol !== 'http:') ||
+    url.username ||
+    url.password ||
+    url.search ||
+    url.hash
+  ) {
+    throw new ConfigurationError(
+      `'${value}' is not a plain http(s) URL (expected the base URL of a TUF repository, such as ${PUBLIC_GOOD_TUF_MIRROR})`,
+      'tuf-mirror',
+    );
+  }
+  return url.href.replace(/\/+$/, '');
+}
+
+/** The initial root.json of a TUF repository, as `cosign initialize --root` takes it. */
+export function parseTufRoot(path: string): Buffer {
+  const expected = '(expected the path of the initial root.json of the TUF repository)';
+  if (!existsSync(path) || !statSync(path).isFile()) {
+    throw new ConfigurationError(`'${path}' is not a file ${expected}`, 'tuf-root');
+  }
+  const bytes = readFileSync(path);
+  let doc: { signed?: { _type?: unknown } } | null;
+  try {
+    doc = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw new ConfigurationError(`'${path}' is not JSON ${expected}`, 'tuf-root');
+  }
+  if (doc?.signed?._type !== 'root') {
+    throw new ConfigurationError(`'${path}' is not TUF root metadata ${expected}`, 'tuf-root');
+  }
+  return bytes;
+}
+
+/** The trusted root's source: the file when given, else TUF (public-good unless a mirror is given). */
+export function parseTrustedRootSource(inputs: TrustedRootInputs): TrustedRootSource {
+  if (inputs.trustedRoot !== undefined) {
+    for (const name of ['tuf-mirror', 'tuf-root'] as const) {
+      if ((name === 'tuf-mirror' ? inputs.tufMirror : inputs.tufRoot) !== undefined) {
+        throw new ConfigurationError(
+          'cannot be combined with trusted-root (give the trusted_root.json file, or the TUF repository it comes from)',
+          name,
+        );
+      }
+    }
+    return { json: parseTrustedRoot(inputs.trustedRoot) };
+  }
+  const mirror = inputs.tufMirror === undefined ? PUBLIC_GOOD_TUF_MIRROR : parseTufMirror(inputs.tufMirror);
+  if (inputs.tufRoot === undefined && mirror !== PUBLIC_GOOD_TUF_MIRROR) {
+    throw new ConfigurationError(
+      `is required with tuf-mirror ${mirror} (the initial root.json of that TUF repository; only the public-good root is built in)`,
+      'tuf-root',
+    );
+  }
+  const tuf: TrustedRootSource = { tuf: { mirror, cacheDir: inputs.cacheDir } };
+  if (inputs.tufRoot !== undefined) tuf.tuf.initialRoot = parseTufRoot(inputs.tufRoot);
+  return tuf;
 }
 
 export function parseKeylessGate(
   identity: string | undefined,
   identityRegexp: string | undefined,
   issuer: string | undefined,
-  trustedRoot: string | undefined,
+  root: TrustedRootInputs,
 ): KeylessGate | undefined {
   if (identity === undefined && identityRegexp === undefined) {
     if (issuer !== undefined) {
@@ -103,6 +189,12 @@ export function parseKeylessGate(
         'needs certificate-identity or certificate-identity-regexp as well',
         'certificate-oidc-issuer',
       );
+    }
+    for (const name of ['trusted-root', 'tuf-mirror', 'tuf-root'] as const) {
+      const given = { 'trusted-root': root.trustedRoot, 'tuf-mirror': root.tufMirror, 'tuf-root': root.tufRoot }[name];
+      if (given !== undefined) {
+        throw new ConfigurationError('needs certificate-identity or certificate-identity-regexp as well', name);
+      }
     }
     return undefined;
   }
@@ -118,19 +210,20 @@ export function parseKeylessGate(
       'certificate-oidc-issuer',
     );
   }
-  if (trustedRoot === undefined) {
-    throw new ConfigurationError(
-      "is required for keyless verification in this version (the trusted_root.json of the Sigstore instance; for the public-good instance, as 'cosign trusted-root create' or the sigstore TUF repository provide it)",
-      'trusted-root',
-    );
-  }
   const policy: IdentityPolicy = { issuer };
   if (identity !== undefined) policy.identity = identity;
   if (identityRegexp !== undefined) {
     policy.identityRegexp = parseRegexp(identityRegexp);
     policy.identityRegexpText = identityRegexp;
   }
-  return { policy, trustedRoot: parseTrustedRoot(trustedRoot) };
+  const source = parseTrustedRootSource(root);
+  const trustedRoot = async (): Promise<unknown> => {
+    const doc = await loadTrustedRoot(source);
+    if ('tuf' in source)
+      info(fmt`Keyless: the trusted root is the trusted_root.json of TUF repository ${source.tuf.mirror}`);
+    return doc;
+  };
+  return { policy, source, trustedRoot };
 }
 
 export function getSignatureGateInputs(): SignatureGateInputs {
@@ -141,7 +234,12 @@ export function getSignatureGateInputs(): SignatureGateInputs {
       getInput('certificate-identity'),
       getInput('certificate-identity-regexp'),
       getInput('certificate-oidc-issuer'),
-      getInput('trusted-root'),
+      {
+        trustedRoot: getInput('trusted-root'),
+        tufMirror: getInput('tuf-mirror'),
+        tufRoot: getInput('tuf-root'),
+        cacheDir: join(process.env.RUNNER_TOOL_CACHE || process.env.RUNNER_TEMP || tmpdir(), 'sigstore-tuf'),
+      },
     ),
     requireAttestations: parseRequiredAttestations(getListInput('require-attestations')),
   };

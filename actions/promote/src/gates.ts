@@ -44,7 +44,7 @@ export interface GateOptions {
   /** predicate type URIs that must be attested for the digest */
   requireAttestations?: readonly string[] | undefined;
   /** keyless: Sigstore bundle referrers verified against this trusted root and identity; implies require-signature */
-  keyless?: { policy: IdentityPolicy; trustedRoot: unknown } | undefined;
+  keyless?: { policy: IdentityPolicy; trustedRoot: () => Promise<unknown> } | undefined;
 }
 
 const CREATED_ANNOTATION = 'org.opencontainers.image.created';
@@ -378,9 +378,10 @@ export async function checkGates(
   if (keyless) {
     let cached: Promise<BundleVerdict[]> | undefined;
     bundles = () => {
-      cached ??= createBundleVerifier(keyless.trustedRoot, keyless.policy).then((verifier: BundleVerifier) =>
-        verifyBundleReferrers(client, repo, root.digest, verifier),
-      );
+      cached ??= keyless
+        .trustedRoot()
+        .then((trustedRoot) => createBundleVerifier(trustedRoot, keyless.policy))
+        .then((verifier: BundleVerifier) => verifyBundleReferrers(client, repo, root.digest, verifier));
       return cached;
     };
   }

@@ -57,36 +57,98 @@ describe('parsePublicKey', () => {
 });
 
 describe('parseKeylessGate', () => {
+  const cacheDir = join(dir, 'cache');
+  const file = { trustedRoot: root, cacheDir };
+  const none = { cacheDir };
+  const tufRoot = join(dir, 'root.json');
+  writeFileSync(tufRoot, JSON.stringify({ signatures: [], signed: { _type: 'root', version: 1 } }));
+
   it('is off without an identity', () => {
-    expect(parseKeylessGate(undefined, undefined, undefined, undefined)).toBeUndefined();
+    expect(parseKeylessGate(undefined, undefined, undefined, none)).toBeUndefined();
   });
-  it('takes an exact identity or a regexp, with the issuer and the trusted root', () => {
-    expect(
-      parseKeylessGate('https://github.com/o/r/.github/workflows/x.yml@refs/heads/main', undefined, ISSUER, root),
-    ).toEqual({
-      policy: { identity: 'https://github.com/o/r/.github/workflows/x.yml@refs/heads/main', issuer: ISSUER },
-      trustedRoot: { certificateAuthorities: [] },
+  it('takes an exact identity or a regexp, with the issuer and the trusted root file', async () => {
+    const gate = parseKeylessGate(
+      'https://github.com/o/r/.github/workflows/x.yml@refs/heads/main',
+      undefined,
+      ISSUER,
+      file,
+    );
+    expect(gate?.policy).toEqual({
+      identity: 'https://github.com/o/r/.github/workflows/x.yml@refs/heads/main',
+      issuer: ISSUER,
     });
-    const gate = parseKeylessGate(undefined, '^https://github\\.com/o/', ISSUER, root);
-    expect(gate?.policy.identityRegexp?.test('https://github.com/o/r')).toBe(true);
-    expect(gate?.policy.identityRegexpText).toBe('^https://github\\.com/o/');
+    expect(gate?.source).toEqual({ json: { certificateAuthorities: [] } });
+    expect(await gate?.trustedRoot()).toEqual({ certificateAuthorities: [] });
+    const byRegexp = parseKeylessGate(undefined, '^https://github\\.com/o/', ISSUER, file);
+    expect(byRegexp?.policy.identityRegexp?.test('https://github.com/o/r')).toBe(true);
+    expect(byRegexp?.policy.identityRegexpText).toBe('^https://github\\.com/o/');
+  });
+  it('without a trusted-root file, takes the public-good TUF repository, or the mirror and root given', () => {
+    expect(parseKeylessGate('a', undefined, ISSUER, none)?.source).toEqual({
+      tuf: { mirror: 'https://tuf-repo-cdn.sigstore.dev', cacheDir },
+    });
+    expect(
+      parseKeylessGate('a', undefined, ISSUER, { tufMirror: 'https://tuf.example.com/repo/', tufRoot, cacheDir })
+        ?.source,
+    ).toEqual({
+      tuf: { mirror: 'https://tuf.example.com/repo', cacheDir, initialRoot: readFileSync(tufRoot) },
+    });
+    // the public-good root may be given too (a newer one than the built-in)
+    expect(parseKeylessGate('a', undefined, ISSUER, { tufRoot, cacheDir })?.source).toEqual({
+      tuf: { mirror: 'https://tuf-repo-cdn.sigstore.dev', cacheDir, initialRoot: readFileSync(tufRoot) },
+    });
   });
   it.each([
     [
-      [undefined, undefined, ISSUER, root],
+      [undefined, undefined, ISSUER, file],
       "Input 'certificate-oidc-issuer': needs certificate-identity or certificate-identity-regexp as well",
     ],
     [
-      ['a', 'b', ISSUER, root],
+      [undefined, undefined, undefined, file],
+      "Input 'trusted-root': needs certificate-identity or certificate-identity-regexp as well",
+    ],
+    [
+      [undefined, undefined, undefined, { tufMirror: 'https://tuf.example.com', cacheDir }],
+      "Input 'tuf-mirror': needs certificate-identity or certificate-identity-regexp as well",
+    ],
+    [
+      ['a', 'b', ISSUER, file],
       "Input 'certificate-identity-regexp': cannot be combined with certificate-identity (give one of them)",
     ],
-    [['a', undefined, undefined, root], "Input 'certificate-oidc-issuer': is required with a certificate identity"],
-    [[undefined, '(', ISSUER, root], "Input 'certificate-identity-regexp': is not a regular expression"],
-    [['a', undefined, ISSUER, join(dir, 'missing.json')], "Input 'trusted-root': '"],
-    [['a', undefined, ISSUER, pub], 'is not JSON (expected a Sigstore trusted_root.json)'],
+    [['a', undefined, undefined, file], "Input 'certificate-oidc-issuer': is required with a certificate identity"],
+    [[undefined, '(', ISSUER, file], "Input 'certificate-identity-regexp': is not a regular expression"],
+    [['a', undefined, ISSUER, { trustedRoot: join(dir, 'missing.json'), cacheDir }], "Input 'trusted-root': '"],
+    [['a', undefined, ISSUER, { trustedRoot: pub, cacheDir }], 'is not JSON (expected a Sigstore trusted_root.json)'],
+    [
+      ['a', undefined, ISSUER, { trustedRoot: tufRoot, cacheDir }],
+      'has no certificateAuthorities (expected a Sigstore trusted_root.json)',
+    ],
+    [
+      ['a', undefined, ISSUER, { ...file, tufMirror: 'https://tuf.example.com' }],
+      "Input 'tuf-mirror': cannot be combined with trusted-root (give the trusted_root.json file, or the TUF repository it comes from)",
+    ],
+    [['a', undefined, ISSUER, { ...file, tufRoot }], "Input 'tuf-root': cannot be combined with trusted-root"],
+    [
+      ['a', undefined, ISSUER, { tufMirror: 'https://tuf.example.com', cacheDir }],
+      "Input 'tuf-root': is required with tuf-mirror https://tuf.example.com (the initial root.json of that TUF repository; only the public-good root is built in)",
+    ],
+    [
+      ['a', undefined, ISSUER, { tufMirror: 'tuf.example.com', tufRoot, cacheDir }],
+      "Input 'tuf-mirror': 'tuf.example.com' is not a URL (expected the https:// base URL of a TUF repository)",
+    ],
+    [
+      ['a', undefined, ISSUER, { tufMirror: 'ftp://tuf.example.com', tufRoot, cacheDir }],
+      "Input 'tuf-mirror': 'ftp://tuf.example.com' is not a plain http(s) URL",
+    ],
+    [
+      ['a', undefined, ISSUER, { tufMirror: 'https://tuf.example.com', tufRoot: root, cacheDir }],
+      `Input 'tuf-root': '${root}' is not TUF root metadata (expected the path of the initial root.json of the TUF repository)`,
+    ],
+    [
+      ['a', undefined, ISSUER, { tufMirror: 'https://tuf.example.com', tufRoot: join(dir, 'nope.json'), cacheDir }],
+      "Input 'tuf-root': '",
+    ],
   ] as const)('refuses %j', (args, message) => {
-    expect(() =>
-      parseKeylessGate(...(args as [string | undefined, string | undefined, string | undefined, string | undefined])),
-    ).toThrow(message);
+    expect(() => parseKeylessGate(...(args as unknown as Parameters<typeof parseKeylessGate>))).toThrow(message);
   });
 });

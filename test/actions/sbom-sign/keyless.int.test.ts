@@ -291,9 +291,10 @@ describe('keyless: sbom-sign writes bundle referrers, promote verifies them', ()
       targets: 'x',
       'certificate-identity': IDENTITY,
       'certificate-oidc-issuer': ISSUER,
+      'tuf-mirror': sigstore.url,
     });
     expect(r.errors).toEqual([
-      "Input 'trusted-root': is required for keyless verification in this version (the trusted_root.json of the Sigstore instance; for the public-good instance, as 'cosign trusted-root create' or the sigstore TUF repository provide it)",
+      `Input 'tuf-root': is required with tuf-mirror ${sigstore.url} (the initial root.json of that TUF repository; only the public-good root is built in)`,
     ]);
     const s = await sbomSign({
       image: `${anon.host}/${repo}:rc`,
