@@ -21,6 +21,8 @@ export interface SignatureGateInputs {
   keyless: KeylessGate | undefined;
   /** predicate type URIs */
   requireAttestations: string[];
+  /** trusted-root given with public-key: the logs that check key-signed bundles' log entries */
+  publicKeyTrustedRoot: unknown;
 }
 
 export function parsePublicKey(value: string): KeyObject {
@@ -135,8 +137,10 @@ export function parseKeylessGate(
 
 export function getSignatureGateInputs(): SignatureGateInputs {
   const key = getInput('public-key');
+  const trustedRoot = getInput('trusted-root');
   return {
     publicKey: key === undefined ? undefined : parsePublicKey(key),
+    publicKeyTrustedRoot: key !== undefined && trustedRoot !== undefined ? parseTrustedRoot(trustedRoot) : undefined,
     keyless: parseKeylessGate(
       getInput('certificate-identity'),
       getInput('certificate-identity-regexp'),
