@@ -21,7 +21,7 @@ import { type ReferrersRegistry, startReferrersRegistry } from '../../fakes/refe
 import { type SigstoreFake, startSigstoreFake } from '../../fakes/sigstore.js';
 import { runAction } from '../../harness/run-action.js';
 import { cosign, haveCosign, haveOras, oras } from '../../harness/sigstore-tools.js';
-import { getManifest, listTags, pushImage } from '../promote/fixtures.js';
+import { getManifest, listTags, pushFixture, pushImage } from '../promote/fixtures.js';
 
 const stack = inject('stack');
 const anon = stack.anonymous;
@@ -140,6 +140,10 @@ describe('sbom-sign sign: key, Sigstore bundles', () => {
       expect(first.outputs['rekor-log-index']).toBe('');
       // no referrers tag schema, no cosign tags: the registry keeps only the image tag
       expect(await listTags(anon.url, repo)).toEqual(['v1']);
+      expect(first.summary).toContain(`cosign verify --key cosign.pub --insecure-ignore-tlog=true '${pinned}'`);
+      expect(first.summary).toContain(
+        `cosign verify-attestation --key cosign.pub --insecure-ignore-tlog=true --type spdxjson '${pinned}'`,
+      );
     });
 
     it('writes what cosign v3 writes with --key: public key hint, DSSE of the statement, no log entry', async () => {
@@ -304,8 +308,17 @@ describe('sbom-sign sign: key, Sigstore bundles', () => {
     it('format: auto on distribution without the referrers API: legacy tags, and the reason', async () => {
       const repo = uniq('plain');
       const digest = (await pushImage(anon.url, repo, { tag: 'v1' })).manifest.digest;
-      const r = await sbomSign({ image: `${anon.host}/${repo}@${digest}`, attest: 'sbom' });
+      const before = sigstore.requests.length;
+      const r = await sbomSign({
+        image: `${anon.host}/${repo}@${digest}`,
+        attest: 'sbom',
+        'rekor-url': sigstore.rekorUrl,
+      });
       expect(r.errors).toEqual([]);
+      expect(r.warnings).toEqual([
+        'rekor-url: the legacy layout has no transparency log entry; the signatures are not logged',
+      ]);
+      expect(sigstore.requests.length).toBe(before);
       const hex = digest.slice(7);
       expect(r.stdout).toContain(
         `Signature format legacy: format: auto, and the registry has no OCI referrers API (cosign's sha256-${hex}.sig / .att tags)`,
@@ -384,6 +397,35 @@ describe('sbom-sign sign: key, Sigstore bundles', () => {
       });
       expect(refused.code).toBe(1);
       expect(refused.errors[0]).toContain('its bundle does not verify: inclusion promise could not be verified');
+    });
+
+    it('sign-platforms: each platform manifest of an index gets its own signature bundle', async () => {
+      const repo = uniq('index');
+      const fx = await pushFixture(proxy.url, repo, 'v1');
+      const r = await sbomSign({
+        image: `${proxy.host}/${repo}@${fx.index.digest}`,
+        attest: 'none',
+        sbom: 'none',
+        'sign-platforms': 'true',
+      });
+      expect(r.errors).toEqual([]);
+      for (const arch of ['amd64', 'arm64'] as const) {
+        const platform = fx.platforms[arch].manifest.digest;
+        expect(r.stdout).toMatch(
+          new RegExp(`Platform linux/${arch} ${platform}: signature bundle .+@sha256:[0-9a-f]{64} \\(created\\)`),
+        );
+        const listed = await referrersApi(
+          proxy.url,
+          repo,
+          platform,
+          `?artifactType=${encodeURIComponent(BUNDLE_TYPE)}`,
+        );
+        expect(listed.headers.get('oci-filters-applied')).toBe('artifactType');
+        expect(listed.json.manifests).toHaveLength(1);
+        const { bundle } = await bundleOf(proxy.url, repo, listed.json.manifests[0]!.digest);
+        const statement = JSON.parse(Buffer.from(bundle.dsseEnvelope.payload, 'base64').toString('utf8'));
+        expect(statement.subject[0].digest.sha256).toBe(platform.slice(7));
+      }
     });
 
     it('tlog: false makes no log entry even with a rekor-url', async () => {
