@@ -23,18 +23,20 @@ export function bundleVerifierFor(inputs: BundleVerifierInputs): (() => Promise<
       ? await createKeyBundleVerifier(publicKey, inputs.publicKeyTrustedRoot ?? keyless?.trustedRoot)
       : undefined;
     return {
-      verify(bundleJson) {
+      // every argument is handed on as it came: the verifiers may take more than the bundle
+      verify(...args: Parameters<BundleVerifier['verify']>) {
+        const [bundleJson] = args;
         // biome-ignore lint/suspicious/noExplicitAny: foreign JSON, only its shape is looked at
         const material = (bundleJson as any)?.verificationMaterial;
         const keySigned = material && typeof material === 'object' && 'publicKey' in material;
         if (keySigned) {
           if (!byKey) throw new Error('it is signed with a key, and no public-key was given');
-          return byKey.verify(bundleJson);
+          return byKey.verify(...args);
         }
         if (!byCertificate) {
           throw new Error('it is signed keyless (a certificate), and no certificate-identity was given');
         }
-        return byCertificate.verify(bundleJson);
+        return byCertificate.verify(...args);
       },
     };
   };
