@@ -32,6 +32,8 @@ export interface TrustedRootInputs {
   trustedRoot?: string | undefined;
   tufMirror?: string | undefined;
   tufRoot?: string | undefined;
+  /** public-key is given too: trusted-root alone then serves key-signed bundles' log entries */
+  withPublicKey?: boolean;
   /** RUNNER_TOOL_CACHE, else RUNNER_TEMP, else the system's temp folder */
   cacheDir: string;
 }
@@ -42,6 +44,8 @@ export interface SignatureGateInputs {
   keyless: KeylessGate | undefined;
   /** predicate type URIs */
   requireAttestations: string[];
+  /** trusted-root given with public-key: the logs that check key-signed bundles' log entries */
+  publicKeyTrustedRoot: unknown;
 }
 
 export function parsePublicKey(value: string): KeyObject {
@@ -192,8 +196,14 @@ export function parseKeylessGate(
     }
     for (const name of ['trusted-root', 'tuf-mirror', 'tuf-root'] as const) {
       const given = { 'trusted-root': root.trustedRoot, 'tuf-mirror': root.tufMirror, 'tuf-root': root.tufRoot }[name];
-      if (given !== undefined) {
-        throw new ConfigurationError('needs certificate-identity or certificate-identity-regexp as well', name);
+      // trusted-root also serves public-key: the logs that check key-signed bundles' log entries
+      if (given !== undefined && !(name === 'trusted-root' && root.withPublicKey)) {
+        throw new ConfigurationError(
+          name === 'trusted-root'
+            ? 'needs certificate-identity or certificate-identity-regexp, or public-key, as well'
+            : 'needs certificate-identity or certificate-identity-regexp as well',
+          name,
+        );
       }
     }
     return undefined;
@@ -228,8 +238,10 @@ export function parseKeylessGate(
 
 export function getSignatureGateInputs(): SignatureGateInputs {
   const key = getInput('public-key');
+  const trustedRoot = getInput('trusted-root');
   return {
     publicKey: key === undefined ? undefined : parsePublicKey(key),
+    publicKeyTrustedRoot: key !== undefined && trustedRoot !== undefined ? parseTrustedRoot(trustedRoot) : undefined,
     keyless: parseKeylessGate(
       getInput('certificate-identity'),
       getInput('certificate-identity-regexp'),
@@ -238,6 +250,7 @@ export function getSignatureGateInputs(): SignatureGateInputs {
         trustedRoot: getInput('trusted-root'),
         tufMirror: getInput('tuf-mirror'),
         tufRoot: getInput('tuf-root'),
+        withPublicKey: key !== undefined,
         cacheDir: join(process.env.RUNNER_TOOL_CACHE || process.env.RUNNER_TEMP || tmpdir(), 'sigstore-tuf'),
       },
     ),

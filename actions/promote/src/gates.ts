@@ -20,10 +20,10 @@ import { type LayerVerdict, verifyLegacyAttestations, verifyLegacySignatures } f
 import {
   type BundleVerdict,
   type BundleVerifier,
-  createBundleVerifier,
   type IdentityPolicy,
   verifyBundleReferrers,
 } from '#shared/sigstore/verify-bundle.js';
+import { bundleVerifierFor } from './bundle-verifiers.js';
 
 export type GateName = 'require-signature' | 'require-tags' | 'require-age' | 'require-attestations';
 
@@ -45,6 +45,8 @@ export interface GateOptions {
   requireAttestations?: readonly string[] | undefined;
   /** keyless: Sigstore bundle referrers verified against this trusted root and identity; implies require-signature */
   keyless?: { policy: IdentityPolicy; trustedRoot: () => Promise<unknown> } | undefined;
+  /** the trusted root whose logs check the log entries of key-signed bundles (trusted-root with public-key) */
+  publicKeyTrustedRoot?: unknown;
 }
 
 const CREATED_ANNOTATION = 'org.opencontainers.image.created';
@@ -206,15 +208,17 @@ export async function checkAttestations(
     const where = found.found ? `in ${found.tag}` : `(no ${found.tag} tag)`;
     return { gate, passed: false, detail: `no valid attestation ${where} for ${missing.join(', ')}` };
   }
-  const how = bundles
-    ? publicKey
-      ? 'verified with public-key or the certificate identity'
-      : 'verified for the certificate identity'
-    : publicKey
-      ? 'verified with public-key'
-      : 'not verified: no public-key given';
-  const where = bundles && !publicKey ? 'bundle referrers' : found.tag;
-  return { gate, passed: true, detail: `${passed.join(', ')} attested for ${digest} in ${where} (${how})` };
+  // each type said where its valid attestation was found and how it was verified
+  const groups = new Map<string, string[]>();
+  for (const type of passed) {
+    const bundle = fromBundles.find((v) => v.valid && v.predicateType === type);
+    const key = bundle
+      ? `bundle referrers (${bundle.identity?.startsWith('public-key ') ? 'verified with public-key' : 'verified for the certificate identity'})`
+      : `${found.tag} (${publicKey ? 'verified with public-key' : 'not verified: no public-key given'})`;
+    groups.set(key, [...(groups.get(key) ?? []), type]);
+  }
+  const parts = [...groups].map(([where, types]) => `${types.join(', ')} attested for ${digest} in ${where}`);
+  return { gate, passed: true, detail: parts.join('; ') };
 }
 
 export async function checkRequiredTags(
@@ -374,14 +378,11 @@ export async function checkGates(
     }
   };
   let bundles: BundleVerdicts | undefined;
-  const keyless = options.keyless;
-  if (keyless) {
+  const verifier = bundleVerifierFor(options);
+  if (verifier) {
     let cached: Promise<BundleVerdict[]> | undefined;
     bundles = () => {
-      cached ??= keyless
-        .trustedRoot()
-        .then((trustedRoot) => createBundleVerifier(trustedRoot, keyless.policy))
-        .then((verifier: BundleVerifier) => verifyBundleReferrers(client, repo, root.digest, verifier));
+      cached ??= verifier().then((v: BundleVerifier) => verifyBundleReferrers(client, repo, root.digest, v));
       return cached;
     };
   }

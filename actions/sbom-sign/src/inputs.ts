@@ -45,9 +45,11 @@ export interface SbomSignInputs {
   keyPassword: string | undefined;
   attest: AttestationKind[];
   vulnReport: string | undefined;
-  /** the resolved storage format: auto is decided here (keyless: bundle, key: legacy) */
-  format: SignatureFormat;
+  /** the storage format asked for: auto is decided once the registry can be asked (format.ts) */
+  format: SignatureFormat | 'auto';
   keyless: KeylessInputs | undefined;
+  /** key-based bundles: the Rekor that logs them (tlog: true with a rekor-url); else no log entry */
+  keyRekorUrl: string | undefined;
   /** sign each platform manifest of an index as well */
   signPlatforms: boolean;
   /** the workflow artifact's name, when `upload-artifact` is true */
@@ -88,6 +90,14 @@ export function parseKeyless(
     rekorUrl: tlog ? parseUrl('rekor-url', rekor ?? PUBLIC_REKOR_URL) : undefined,
     tsaUrl,
   };
+}
+
+/**
+ * Key-based signatures are logged only where the user names a log: key signing never sent
+ * anything to the public Rekor, and a default must not start to.
+ */
+export function parseKeyRekor(rekor: string | undefined, tlog: boolean): string | undefined {
+  return tlog && rekor !== undefined ? parseUrl('rekor-url', rekor) : undefined;
 }
 
 export function parseImage(text: string): Reference {
@@ -184,17 +194,10 @@ export function getInputs(): SbomSignInputs {
       'vuln-report',
     );
   }
-  const requested = getEnumInput('format', FORMATS, 'auto');
-  const format: SignatureFormat = requested === 'auto' ? (sign === 'keyless' ? 'bundle' : 'legacy') : requested;
+  const format = getEnumInput('format', FORMATS, 'auto');
   if (sign === 'keyless' && format === 'legacy') {
     throw new ConfigurationError(
       'keyless signatures are stored as bundles in this version (set format: bundle or auto)',
-      'format',
-    );
-  }
-  if (sign === 'key' && format === 'bundle') {
-    throw new ConfigurationError(
-      'key-based signatures are stored in the legacy layout in this version (set format: legacy or auto)',
       'format',
     );
   }
@@ -237,5 +240,6 @@ export function getInputs(): SbomSignInputs {
             getBooleanInput('tlog', true),
           )
         : undefined,
+    keyRekorUrl: sign === 'key' ? parseKeyRekor(getInput('rekor-url'), getBooleanInput('tlog', true)) : undefined,
   };
 }

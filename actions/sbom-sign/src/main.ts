@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { actionLogger, debug, group, info, maskSecret } from '#shared/action/log.js';
+import { actionLogger, debug, group, info, maskSecret, warning } from '#shared/action/log.js';
 import { setOutputs } from '#shared/action/outputs.js';
 import { addParagraph, writeSummary } from '#shared/action/summary.js';
 import { artifactUploader } from '#shared/artifacts/upload.js';
@@ -37,6 +37,8 @@ import { attachLegacy } from './attach.js';
 import { getInputs, type SbomSignInputs } from './inputs.js';
 import { parseSbom, SbomError, type SbomInfo } from './sbom.js';
 import { attachBundles } from './attach-bundle.js';
+import { resolveFormat } from './format.js';
+import { signWithKeyBundles } from './key-bundles.js';
 import { writeKeylessSummary, writeSignSummary } from './summary.js';
 import { type SbomGenerator, TrivySbomGenerator } from './trivy.js';
 import { vulnPredicate } from './vuln.js';
@@ -148,6 +150,11 @@ export async function main(): Promise<void> {
     const digest = found.digest;
     const pinned = formatReference({ ...repo, digest });
     info(inputs.image.digest ? `Image ${pinned}` : `Image ${formatReference(inputs.image)} is ${pinned}`);
+    const format = await resolveFormat(client, repo, digest, inputs.format, inputs.sign, key?.publicKey);
+    if (inputs.sign !== 'none') info(`Signature format ${format.format}: ${format.reason}`);
+    if (inputs.keyRekorUrl && format.format === 'legacy') {
+      warning('rekor-url: the legacy layout has no transparency log entry; the signatures are not logged');
+    }
 
     // before any work: a keyless run without the id-token permission cannot end well; the token
     // itself is fetched only when signing (it is short-lived, and SBOM generation takes time)
@@ -257,6 +264,24 @@ export async function main(): Promise<void> {
           (a): SignedFile => ({ kind: 'bundle', role: 'attestation', predicateType: a.predicateType, json: a.bundle }),
         ),
       ]);
+      await writeSummary();
+      return;
+    }
+
+    if (key && format.format === 'bundle') {
+      const files = await signWithKeyBundles({
+        client,
+        repo,
+        image: { mediaType: found.mediaType, digest, size: found.size },
+        name,
+        pinned,
+        key,
+        rekorUrl: inputs.keyRekorUrl,
+        statements,
+        sbom,
+        platforms: async () => (inputs.signPlatforms ? platformManifests(client, repo, found) : []),
+      });
+      await uploadArtifact(inputs, workDir, sbom, files);
       await writeSummary();
       return;
     }

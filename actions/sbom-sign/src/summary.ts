@@ -4,6 +4,7 @@ import { addHeading, addTable, addText, cell } from '#shared/action/summary.js';
 import { PredicateType } from '#shared/sigstore/in-toto.js';
 import type { Attached } from './attach.js';
 import type { AttachedBundles } from './attach-bundle.js';
+import type { KeyAttachedBundles } from './key-bundles.js';
 import type { SbomResult } from './main.js';
 
 /** cosign's `--type` name for a predicate type (the URI itself is accepted too). */
@@ -127,4 +128,45 @@ export function writeKeylessSummary(report: {
   );
   addText('<p>Check with cosign v3 (add <code>--trusted-root</code> for a private Sigstore instance):</p>');
   addText(`<pre><code>${cell(keylessCommands(report.pinned, report.bundles, report.issuer).join('\n'))}</code></pre>`);
+}
+
+/** cosign v3 finds bundle referrers by itself and verifies them with the key. */
+export function keyBundleCommands(pinned: string, bundles: KeyAttachedBundles, tlog: boolean): string[] {
+  const image = `'${pinned.replace(/'/g, `'\\''`)}'`;
+  // without a log entry cosign must be told not to look for one
+  const flags = tlog ? '--key cosign.pub' : '--key cosign.pub --insecure-ignore-tlog=true';
+  return [
+    `cosign verify ${flags} ${image}`,
+    ...bundles.attestations.map(
+      (a) => `cosign verify-attestation ${flags} --type ${cosignTypeName(a.predicateType)} ${image}`,
+    ),
+  ];
+}
+
+export function writeKeyBundleSummary(report: {
+  pinned: string;
+  sbom: SbomResult | undefined;
+  bundles: KeyAttachedBundles;
+  keySource: string;
+  tlog: boolean;
+  where: (b: { listedBy: string }) => string;
+}): void {
+  addHeading('SBOM and signatures');
+  addText(`<p>Image <code>${cell(report.pinned)}</code></p>`);
+  sbomTable(report.sbom);
+  const row = (what: string, b: KeyAttachedBundles['signature']) => [
+    what,
+    b.predicateType,
+    `key (${report.keySource})`,
+    b.logIndex ?? 'none',
+    `${b.digest} (${b.status}), ${report.where(b)}`,
+  ];
+  addTable(
+    ['what', 'type', 'signed with', 'Rekor log index', 'stored in'],
+    [row('signature', report.bundles.signature), ...report.bundles.attestations.map((a) => row('attestation', a))],
+  );
+  addText(
+    '<p>Check with cosign v3 (cosign.pub is the public key of the signing key; cosign 2.x needs <code>--new-bundle-format</code>):</p>',
+  );
+  addText(`<pre><code>${cell(keyBundleCommands(report.pinned, report.bundles, report.tlog).join('\n'))}</code></pre>`);
 }

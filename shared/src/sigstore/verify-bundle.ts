@@ -28,7 +28,13 @@ export type BundleReadClient = Pick<RegistryClient, 'getManifest' | 'getBlobByte
 /** A verifier bound to one trusted root: built once per run. */
 export interface BundleVerifier {
   /** throws with the reason when the bundle does not verify; returns the signer's SAN */
-  verify(bundleJson: unknown): { identity: string; issuer: string | undefined; payload: Buffer };
+  verify(bundleJson: unknown): {
+    identity: string;
+    issuer: string | undefined;
+    payload: Buffer;
+    /** who signed, for messages, when it is not a certificate identity (a key) */
+    signer?: string;
+  };
 }
 
 export async function createBundleVerifier(trustedRootJson: unknown, policy: IdentityPolicy): Promise<BundleVerifier> {
@@ -147,7 +153,7 @@ async function judgeBundleReferrer(
   return {
     layer: name,
     valid: true,
-    detail: `${f(statement.predicateType)} over ${digest} signed by ${f(verified.identity)} (${f(verified.issuer ?? 'no issuer')})`,
+    detail: `${f(statement.predicateType)} over ${digest} signed by ${verified.signer ?? `${f(verified.identity)} (${f(verified.issuer ?? 'no issuer')})`}`,
     predicateType: statement.predicateType,
     identity: verified.identity,
   };

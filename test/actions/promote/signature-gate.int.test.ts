@@ -161,7 +161,7 @@ describe('promote signature gate (bundle, real registry, cosign-written signatur
     const image = (await pushImage(anon.url, own, { tag: 'v1' })).manifest;
     const keyed = await promote({ source: `${anon.host}/${own}:v1`, targets: 'x', 'public-key': otherPub });
     expect(keyed.errors).toEqual([
-      `Promotion of ${anon.host}/${own}:v1 refused, nothing was written: require-signature: no cosign signature (tag ${tagOf(image.digest, 'sig')}) found for ${image.digest}; Sigstore bundle referrers are not verified with public-key`,
+      `Promotion of ${anon.host}/${own}:v1 refused, nothing was written: require-signature: no Sigstore bundle signature referrer and no cosign signature found for ${image.digest}`,
     ]);
     const unkeyed = await promote({ source: `${anon.host}/${own}:v1`, targets: 'x', 'require-signature': 'true' });
     expect(unkeyed.errors).toEqual([

@@ -79,6 +79,10 @@ describe('keyless: sbom-sign writes bundle referrers, promote verifies them', ()
     expect(signed.outputs.digest).toBe(digest);
     expect(signed.outputs['certificate-identity']).toBe(IDENTITY);
     expect(signed.outputs['rekor-log-index']).toMatch(/^\d+$/);
+    // format: auto without the referrers API: keyless keeps bundles, through the tag schema, and says so
+    expect(signed.stdout).toContain(
+      `Signature format bundle: format: auto, and the registry has no OCI referrers API, but keyless signatures are stored only as bundles in this version: they are listed through the referrers tag schema (tag ${digest.replace(':', '-')})`,
+    );
     expect(signed.outputs.signature).toMatch(new RegExp(`^${anon.host}/${repo}@sha256:[0-9a-f]{64}$`));
     const attestations = JSON.parse(signed.outputs.attestations as string);
     expect(attestations.map((a: { predicateType: string }) => a.predicateType)).toEqual([

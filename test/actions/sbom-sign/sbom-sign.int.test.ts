@@ -382,10 +382,6 @@ describe('sbom-sign (bundle, real registry, checked by cosign)', () => {
       { attest: 'sbom,sbomb' },
       "Input 'attest': 'sbomb' is not accepted (expected none or a list of: sbom, provenance, vuln)",
     ],
-    [
-      { format: 'bundle' },
-      "Input 'format': key-based signatures are stored in the legacy layout in this version (set format: legacy or auto)",
-    ],
     [{ attest: 'vuln' }, "Input 'vuln-report': is required when attest includes vuln (the JSON report of trivy-scan)"],
   ])('refuses %o with one error and writes nothing', async (extra, message) => {
     const own = uniq('refused');
