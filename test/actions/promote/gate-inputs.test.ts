@@ -98,6 +98,16 @@ describe('parseKeylessGate', () => {
       tuf: { mirror: 'https://tuf-repo-cdn.sigstore.dev', cacheDir, initialRoot: readFileSync(tufRoot) },
     });
   });
+  it("takes trusted-root without an identity when public-key is given (it checks key bundles' log entries)", () => {
+    expect(parseKeylessGate(undefined, undefined, undefined, { ...file, withPublicKey: true })).toBeUndefined();
+    expect(() =>
+      parseKeylessGate(undefined, undefined, undefined, {
+        tufMirror: 'https://tuf.example.com',
+        withPublicKey: true,
+        cacheDir,
+      }),
+    ).toThrow("Input 'tuf-mirror': needs certificate-identity or certificate-identity-regexp as well");
+  });
   it.each([
     [
       [undefined, undefined, ISSUER, file],
@@ -105,7 +115,7 @@ describe('parseKeylessGate', () => {
     ],
     [
       [undefined, undefined, undefined, file],
-      "Input 'trusted-root': needs certificate-identity or certificate-identity-regexp as well",
+      "Input 'trusted-root': needs certificate-identity or certificate-identity-regexp, or public-key, as well",
     ],
     [
       [undefined, undefined, undefined, { tufMirror: 'https://tuf.example.com', cacheDir }],
