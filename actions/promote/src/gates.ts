@@ -15,6 +15,7 @@ import {
   subjectOf,
 } from '#shared/oci/referrers.js';
 import { COSIGN_SIGN_PREDICATE } from '#shared/sigstore/bundle-referrer.js';
+import { verifyKeylessLegacy } from '#shared/sigstore/cosign-keyless.js';
 import { foreignText as f } from '#shared/sigstore/foreign-text.js';
 import { type LayerVerdict, verifyLegacyAttestations, verifyLegacySignatures } from '#shared/sigstore/cosign-legacy.js';
 import {
@@ -135,7 +136,10 @@ export async function checkSignature(
       (v) => v.predicateType === undefined || v.predicateType === COSIGN_SIGN_PREDICATE,
     );
     const keyless = verdicts.find((v) => v.valid);
-    if (keyless) return { gate, passed: true, detail: `Sigstore bundle referrer ${keyless.layer}: ${keyless.detail}` };
+    if (keyless) {
+      const what = keyless.where ? 'cosign keyless signature' : 'Sigstore bundle referrer';
+      return { gate, passed: true, detail: `${what} ${keyless.layer}: ${keyless.detail}` };
+    }
     const legacy = publicKey ? await verifyLegacySignatures(client, repo, digest, publicKey) : undefined;
     const good = legacy?.verdicts.find((v) => v.valid);
     if (legacy && good) return { gate, passed: true, detail: `cosign signature in ${legacy.tag}: ${good.detail}` };
@@ -145,7 +149,7 @@ export async function checkSignature(
       passed: false,
       detail: refused.length
         ? `no valid signature for ${digest}: ${listReasons(refused)}`
-        : `no Sigstore bundle signature referrer${publicKey ? ' and no cosign signature' : ''} found for ${digest}`,
+        : `no Sigstore bundle signature referrer and no ${publicKey ? 'cosign' : 'keyless cosign'} signature found for ${digest}`,
     };
   }
   const legacy = await verifyLegacySignatures(client, repo, digest, publicKey);
@@ -213,7 +217,9 @@ export async function checkAttestations(
     : publicKey
       ? 'verified with public-key'
       : 'not verified: no public-key given';
-  const where = bundles && !publicKey ? 'bundle referrers' : found.tag;
+  const used = fromBundles.filter((v) => v.valid && passed.includes(v.predicateType ?? ''));
+  const where =
+    bundles && !publicKey ? [...new Set(used.map((v) => v.where ?? 'bundle referrers'))].join(' and ') : found.tag;
   return { gate, passed: true, detail: `${passed.join(', ')} attested for ${digest} in ${where} (${how})` };
 }
 
@@ -378,9 +384,11 @@ export async function checkGates(
   if (keyless) {
     let cached: Promise<BundleVerdict[]> | undefined;
     bundles = () => {
-      cached ??= createBundleVerifier(keyless.trustedRoot, keyless.policy).then((verifier: BundleVerifier) =>
-        verifyBundleReferrers(client, repo, root.digest, verifier),
-      );
+      // bundle referrers (cosign v3) and keyless layers of the legacy tags (cosign 2.x), one verifier
+      cached ??= createBundleVerifier(keyless.trustedRoot, keyless.policy).then(async (verifier: BundleVerifier) => [
+        ...(await verifyBundleReferrers(client, repo, root.digest, verifier)),
+        ...(await verifyKeylessLegacy(client, repo, root.digest, verifier)),
+      ]);
       return cached;
     };
   }

@@ -186,12 +186,6 @@ export function getInputs(): SbomSignInputs {
   }
   const requested = getEnumInput('format', FORMATS, 'auto');
   const format: SignatureFormat = requested === 'auto' ? (sign === 'keyless' ? 'bundle' : 'legacy') : requested;
-  if (sign === 'keyless' && format === 'legacy') {
-    throw new ConfigurationError(
-      'keyless signatures are stored as bundles in this version (set format: bundle or auto)',
-      'format',
-    );
-  }
   if (sign === 'key' && format === 'bundle') {
     throw new ConfigurationError(
       'key-based signatures are stored in the legacy layout in this version (set format: legacy or auto)',

@@ -37,6 +37,7 @@ import { attachLegacy } from './attach.js';
 import { getInputs, type SbomSignInputs } from './inputs.js';
 import { parseSbom, SbomError, type SbomInfo } from './sbom.js';
 import { attachBundles } from './attach-bundle.js';
+import { signKeylessLegacy } from './sign-keyless-legacy.js';
 import { writeKeylessSummary, writeSignSummary } from './summary.js';
 import { type SbomGenerator, TrivySbomGenerator } from './trivy.js';
 import { vulnPredicate } from './vuln.js';
@@ -208,6 +209,26 @@ export async function main(): Promise<void> {
         });
         return token;
       };
+      if (inputs.format === 'legacy') {
+        await group('Signing (keyless, legacy layout)', () =>
+          signKeylessLegacy({
+            client,
+            repo,
+            digest,
+            name,
+            pinned,
+            sbom,
+            statements,
+            keyless,
+            getToken,
+            issuer: () => issuer,
+            platforms: async () => (inputs.signPlatforms ? platformManifests(client, repo, found) : []),
+            upload: (signed) => uploadArtifact(inputs, workDir, sbom, signed),
+          }),
+        );
+        await writeSummary();
+        return;
+      }
       const signer = await createKeylessSigner({ ...keyless, getToken });
       const subject = { mediaType: found.mediaType, digest, size: found.size };
       const bundles = await group('Signing (keyless)', () =>
