@@ -10,7 +10,7 @@
 // One difference from bundles is kept on purpose: cosign 2.x timestamps an attestation's whole
 // envelope JSON (the layer blob), not the DSSE signature, and checks it that way; the reader does
 // the same (see `timestamped`).
-import { createHash } from 'node:crypto';
+import { createHash, createPublicKey, X509Certificate } from 'node:crypto';
 import type { SerializedBundle } from '@sigstore/bundle';
 import { describeError } from '../errors.js';
 import type { Descriptor, ManifestResult, RepositoryRef } from '../oci/client.js';
@@ -55,7 +55,9 @@ export function pemCertificates(text: string): Buffer[] {
 type SerializedTlogEntry = SerializedBundle['verificationMaterial']['tlogEntries'][number];
 
 /** cosign's Rekor "bundle" annotation for a log entry, fields in the order Go marshals them. */
-export function rekorBundleAnnotation(entry: SerializedTlogEntry): string {
+export function rekorBundleAnnotation(
+  entry: Pick<SerializedTlogEntry, 'logIndex' | 'logId' | 'integratedTime' | 'inclusionPromise' | 'canonicalizedBody'>,
+): string {
   const set = entry.inclusionPromise?.signedEntryTimestamp;
   if (!set) throw new Error('the log entry carries no signed entry timestamp');
   return JSON.stringify({
@@ -150,6 +152,42 @@ export function tlogEntryFromAnnotation(text: string): { entry: object } | { rea
   };
 }
 
+/** The certificate (or key) a Rekor entry body records for its signature, base64 of PEM. */
+function bodyVerifier(body: unknown): string | undefined {
+  // biome-ignore lint/suspicious/noExplicitAny: foreign JSON, checked field by field
+  const b = body as any;
+  switch (b?.kind) {
+    case 'hashedrekord':
+      return b.spec?.signature?.publicKey?.content;
+    case 'dsse':
+      return b.spec?.signatures?.[0]?.verifier;
+    case 'intoto':
+      return b.spec?.content?.envelope?.signatures?.[0]?.publicKey;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Whether the log entry recorded the layer's certificate, as cosign checks it (the verifier of
+ * the bundle only compares signatures and digests).
+ */
+function entryNamesCertificate(annotation: string, leaf: Buffer): boolean {
+  const doc = parseJson(annotation);
+  const body = parseJson(Buffer.from(String(doc?.Payload?.body ?? ''), 'base64').toString('utf8'));
+  const recorded = bodyVerifier(body);
+  if (typeof recorded !== 'string') return false;
+  const pem = Buffer.from(recorded, 'base64').toString('utf8');
+  const cert = pemCertificates(pem)[0];
+  if (cert) return cert.equals(leaf);
+  try {
+    const key = createPublicKey(pem).export({ format: 'der', type: 'spki' });
+    return key.equals(new X509Certificate(leaf).publicKey.export({ format: 'der', type: 'spki' }));
+  } catch {
+    return false;
+  }
+}
+
 /**
  * A cosign keyless layer (payload + annotations) as a Sigstore bundle v0.1. Layers without a
  * certificate are not keyless (key-based layers are for `public-key`).
@@ -168,6 +206,7 @@ export function layerToBundle(layer: {
   if (rekor !== undefined) {
     const converted = tlogEntryFromAnnotation(rekor);
     if ('reason' in converted) return converted;
+    if (!entryNamesCertificate(rekor, leaf)) return { reason: 'its Rekor entry records another certificate' };
     tlogEntries.push(converted.entry);
   }
   const rfc3161Timestamps: object[] = [];
