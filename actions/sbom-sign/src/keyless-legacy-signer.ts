@@ -129,7 +129,7 @@ export async function createLegacyKeylessSigner(options: KeylessOptions): Promis
       ? [new RekorWitness({ rekorBaseURL: options.rekorUrl, entryType, retry, timeout: 30_000 })]
       : ([] as Witness[]);
   const tsa = options.tsaUrl ? new TSAWitness({ tsaBaseURL: options.tsaUrl, retry, timeout: 30_000 }) : undefined;
-  const logIndexOf = (b: SerializedBundle) => b.verificationMaterial.tlogEntries[0]?.logIndex;
+  const logIndexOf = (b: SerializedBundle) => b.verificationMaterial.tlogEntries?.[0]?.logIndex;
   const withLogIndex = (m: SignedLayerMaterial, b: SerializedBundle) => {
     const logIndex = logIndexOf(b);
     return logIndex === undefined ? m : { ...m, logIndex };

@@ -93,7 +93,8 @@ export function keylessAnnotations(
     [CERTIFICATE_ANNOTATION]: toPem(Buffer.from(leaf, 'base64')),
     [CHAIN_ANNOTATION]: chainPem,
   };
-  const entry = material.tlogEntries[0];
+  // bundleToJSON leaves out an empty list
+  const entry = material.tlogEntries?.[0];
   if (entry) out[REKOR_BUNDLE_ANNOTATION] = rekorBundleAnnotation(entry);
   const first = timestamps[0];
   if (first) out[RFC3161_ANNOTATION] = rfc3161Annotation(first);

@@ -457,6 +457,35 @@ describe('keyless legacy: promote refuses forged, foreign and untimed layers wit
     );
   });
 
+  it('an attestation layer with neither a Rekor entry nor a timestamp, for require-attestations', async () => {
+    const source = await image('att-source');
+    const r = await sbomSign({
+      image: `${anon.host}/${repo}:att-source`,
+      sbom: join(sboms, 'syft-spdx-2.3-alpine.json'),
+      attest: 'sbom',
+    });
+    expect(r.errors).toEqual([]);
+    const att = await manifestJson(repo, tagOf(source, 'att'));
+    await craftTag(repo, source, 'att', att, ({ annotations, payload }) => {
+      const { 'dev.sigstore.cosign/bundle': _b, 'dev.sigstore.cosign/rfc3161timestamp': _t, ...rest } = annotations;
+      return { annotations: rest, payload };
+    });
+    const p = await promote({
+      source: `${anon.host}/${repo}:att-source`,
+      targets: 'att-promoted',
+      ...keyless(),
+      'require-attestations': 'spdx',
+    });
+    expect(p.code).toBe(1);
+    expect(p.errors[0]).toMatch(
+      new RegExp(
+        `require-attestations: no valid attestation .* for https://spdx\\.dev/Document \\(${tagOf(source, 'att')} layer sha256:[0-9a-f]{64}: it carries neither a Rekor entry nor an RFC 3161 timestamp`,
+      ),
+    );
+    // the signature of the same run is intact: only the attestation gate fails
+    expect(p.errors[0]).not.toContain('require-signature');
+  });
+
   it('a certificate from another Sigstore instance (another CA)', async () => {
     const foreign = await startSigstoreFake({ oidc });
     try {
@@ -473,6 +502,68 @@ describe('keyless legacy: promote refuses forged, foreign and untimed layers wit
     } finally {
       await foreign.close();
     }
+  });
+});
+
+describe('keyless legacy without a transparency log (tlog: false, a TSA instead)', () => {
+  it('writes no Rekor bundle, and promote and cosign 2.5 accept the TSA timestamps, the attestation one over the envelope', async () => {
+    const repo = uniq('private');
+    const digest = (await pushImage(anon.url, repo, { tag: 'rc' })).manifest.digest;
+    const logged = sigstore.requests.filter((r) => r.path === '/api/v1/log/entries').length;
+    const signed = await sbomSign({
+      image: `${anon.host}/${repo}:rc`,
+      sbom: join(sboms, 'syft-spdx-2.3-alpine.json'),
+      attest: 'sbom',
+      tlog: 'false',
+    });
+    expect(signed.errors).toEqual([]);
+    expect(signed.outputs['rekor-log-index']).toBe('');
+    expect(sigstore.requests.filter((r) => r.path === '/api/v1/log/entries').length).toBe(logged);
+    for (const kind of ['sig', 'att']) {
+      const layer = (await manifestJson(repo, tagOf(digest, kind))).layers[0];
+      expect(layer.annotations['dev.sigstore.cosign/bundle']).toBeUndefined();
+      expect(layer.annotations['dev.sigstore.cosign/rfc3161timestamp']).toBeDefined();
+    }
+    expect(signed.summary).toContain('none (tlog off)');
+
+    const r = await promote({
+      source: `${anon.host}/${repo}:rc`,
+      targets: 'staging',
+      ...keyless(),
+      'require-attestations': 'spdx',
+    });
+    expect(r.errors).toEqual([]);
+    expect(r.stdout).toContain(
+      `Gate require-attestations: passed: https://spdx.dev/Document attested for ${digest} in ${tagOf(digest, 'att')}`,
+    );
+
+    // the attestation's timestamp is over the envelope: moved onto the signature layer, it is refused
+    const att = (await manifestJson(repo, tagOf(digest, 'att'))).layers[0];
+    const sig = await manifestJson(repo, tagOf(digest, 'sig'));
+    await craftTag(repo, digest, 'sig', sig, ({ annotations, payload }) => ({
+      annotations: {
+        ...annotations,
+        'dev.sigstore.cosign/rfc3161timestamp': att.annotations['dev.sigstore.cosign/rfc3161timestamp'],
+      },
+      payload,
+    }));
+    const swapped = await promote({ source: `${anon.host}/${repo}:rc`, targets: 'swapped', ...keyless() });
+    expect(swapped.code).toBe(1);
+    expect(swapped.errors[0]).toMatch(/: it does not verify: .*timestamp/i);
+    await putManifest(anon.url, repo, tagOf(digest, 'sig'), sig, OCI_MANIFEST);
+
+    if (!haveCosign) return;
+    const offline = cosignOffline(sigstore.trustedRoot, mkdtempSync(join(work, 'cosign-tsa-')));
+    const who = ['--certificate-identity', IDENTITY, '--certificate-oidc-issuer', ISSUER, '--insecure-ignore-tlog'];
+    const image = `${anon.host}/${repo}@${digest}`;
+    const v = await cosign(['verify'], [...who, ...offline.flags, image], offline.env);
+    expect(v.code, v.stderr).toBe(0);
+    const a = await cosign(
+      ['verify-attestation'],
+      [...who, ...offline.flags, '--type', 'spdxjson', image],
+      offline.env,
+    );
+    expect(a.code, a.stderr).toBe(0);
   });
 });
 
