@@ -15,7 +15,15 @@ import { runAction } from '../../harness/run-action.js';
 import { cosign, haveCosign } from '../../harness/sigstore-tools.js';
 import { artifactFiles, startResultsFake } from '../../fakes/actions-results.js';
 import { createBundleVerifier } from '#shared/sigstore/verify-bundle.js';
-import { getManifest, listTags, OCI_MANIFEST, pushBlob, pushImage, putManifest } from '../promote/fixtures.js';
+import {
+  getManifest,
+  listTags,
+  OCI_MANIFEST,
+  pushBlob,
+  pushFixture,
+  pushImage,
+  putManifest,
+} from '../promote/fixtures.js';
 
 const stack = inject('stack');
 const anon = stack.anonymous;
@@ -564,6 +572,51 @@ describe('keyless legacy without a transparency log (tlog: false, a TSA instead)
       offline.env,
     );
     expect(a.code, a.stderr).toBe(0);
+  });
+});
+
+describe('keyless legacy on a multi-platform index', () => {
+  it('sign-platforms signs each platform too; a signature already on the index is kept beside ours', async () => {
+    const repo = uniq('multi');
+    const fx = await pushFixture(anon.url, repo, 'v2');
+    const before = await manifestJson(repo, tagOf(fx.index.digest, 'sig'));
+    const r = await sbomSign({
+      image: `${anon.host}/${repo}:v2`,
+      sbom: 'none',
+      attest: 'none',
+      'sign-platforms': 'true',
+    });
+    expect(r.errors).toEqual([]);
+    expect(r.outputs.digest).toBe(fx.index.digest);
+    expect(r.stdout).toContain(
+      `Platform linux/arm64 ${fx.platforms.arm64.manifest.digest}: signature created in ${anon.host}/${repo}:${tagOf(fx.platforms.arm64.manifest.digest, 'sig')}`,
+    );
+    const index = await manifestJson(repo, tagOf(fx.index.digest, 'sig'));
+    expect(index.layers.map((l: { digest: string }) => l.digest)).toEqual([
+      before.layers[0].digest,
+      expect.stringMatching(/^sha256:/),
+    ]);
+    const arm64 = fx.platforms.arm64.manifest.digest;
+    const p = await promote({ source: `${anon.host}/${repo}@${arm64}`, targets: 'arm64-only', ...keyless() });
+    expect(p.errors).toEqual([]);
+    expect(p.stdout).toContain(`Gate require-signature: passed: cosign keyless signature ${tagOf(arm64, 'sig')} layer`);
+    if (!haveCosign) return;
+    const offline = cosignOffline(sigstore.trustedRoot, mkdtempSync(join(work, 'cosign-multi-')));
+    for (const d of [fx.index.digest, fx.platforms.amd64.manifest.digest, arm64]) {
+      const v = await cosign(
+        ['verify'],
+        [
+          '--certificate-identity',
+          IDENTITY,
+          '--certificate-oidc-issuer',
+          ISSUER,
+          ...offline.flags,
+          `${anon.host}/${repo}@${d}`,
+        ],
+        offline.env,
+      );
+      expect(v.code, `${d}: ${v.stderr}`).toBe(0);
+    }
   });
 });
 
