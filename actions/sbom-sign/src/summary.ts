@@ -133,11 +133,19 @@ export function writeKeylessSummary(report: {
 /** cosign 2.x reads the legacy tags; the identity and issuer are what the certificate says. */
 export function keylessLegacyCommands(
   pinned: string,
-  attached: { identity: string; attestations: ReadonlyArray<{ predicateType: string }> },
+  attached: {
+    identity: string;
+    signature: { logIndex?: string };
+    attestations: ReadonlyArray<{ predicateType: string }>;
+  },
   issuer: string | undefined,
 ): string[] {
   const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-  const who = `--certificate-identity ${q(attached.identity)} --certificate-oidc-issuer ${q(issuer ?? '')}`;
+  // without a log entry the signing time is the TSA's: cosign must be told to use it instead
+  const untimed = attached.signature.logIndex === undefined;
+  const who = `--certificate-identity ${q(attached.identity)} --certificate-oidc-issuer ${q(issuer ?? '')}${
+    untimed ? ' --insecure-ignore-tlog=true --use-signed-timestamps --timestamp-certificate-chain tsa-chain.pem' : ''
+  }`;
   return [
     `cosign verify ${who} ${q(pinned)}`,
     ...attached.attestations.map(
@@ -170,8 +178,12 @@ export function writeKeylessLegacySummary(report: {
       ...report.attached.attestations.map((a) => row('attestation', a.predicateType, a)),
     ],
   );
+  const tsa =
+    report.attached.signature.logIndex === undefined
+      ? ' No transparency log entry: tsa-chain.pem is the certificate chain of the timestamp authority.'
+      : '';
   addText(
-    '<p>Check with cosign 2.x (for a private Sigstore instance set SIGSTORE_ROOT_FILE, SIGSTORE_REKOR_PUBLIC_KEY and SIGSTORE_CT_LOG_PUBLIC_KEY_FILE):</p>',
+    `<p>Check with cosign 2.x (for a private Sigstore instance set SIGSTORE_ROOT_FILE, SIGSTORE_REKOR_PUBLIC_KEY and SIGSTORE_CT_LOG_PUBLIC_KEY_FILE).${tsa}</p>`,
   );
   addText(
     `<pre><code>${cell(keylessLegacyCommands(report.pinned, report.attached, report.issuer).join('\n'))}</code></pre>`,

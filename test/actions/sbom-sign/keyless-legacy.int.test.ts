@@ -533,6 +533,9 @@ describe('keyless legacy without a transparency log (tlog: false, a TSA instead)
       expect(layer.annotations['dev.sigstore.cosign/rfc3161timestamp']).toBeDefined();
     }
     expect(signed.summary).toContain('none (tlog off)');
+    expect(signed.summary).toContain(
+      `cosign verify --certificate-identity '${IDENTITY}' --certificate-oidc-issuer '${ISSUER}' --insecure-ignore-tlog=true --use-signed-timestamps --timestamp-certificate-chain tsa-chain.pem '${anon.host}/${repo}@${digest}'`,
+    );
 
     const r = await promote({
       source: `${anon.host}/${repo}:rc`,
