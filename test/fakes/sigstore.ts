@@ -10,7 +10,8 @@
 //   SAN in a claim the mock reads.
 // - Rekor: the mock stores the proposed `dsse` entry as the entry body; real Rekor stores the
 //   canonical dsse v0.0.1 body (hashes of envelope and payload, signatures with verifiers),
-//   which is what verifiers compare. The proposal is turned into that body first.
+//   which is what verifiers compare. The proposal is turned into that body first; likewise an
+//   intoto proposal into Rekor's canonical intoto body.
 // - Fulcio v1: cosign 2.x asks `/api/v1/signingCert` (token as bearer, PEM chain back); the
 //   request is handed to the same v2 handler and its chain returned the v1 way.
 // The clock is fixed at a whole second: the mock TSA's ASN.1 encoder drops trailing zeros of the
@@ -74,6 +75,45 @@ export function canonicalDsseBody(proposed: {
   };
 }
 
+/**
+ * The canonical intoto body Rekor stores for a proposed intoto entry, without the payload: v0.0.1
+ * (what cosign 2.x `--rekor-entry-type intoto` proposes: the envelope as a string and the
+ * certificate) keeps the public key, the envelope hash and the payload hash; v0.0.2 (sigstore-js)
+ * keeps the envelope's type and signatures, the client's envelope hash and the payload hash
+ * (its payload arrives base64 twice, as Rekor's models encode it).
+ */
+// biome-ignore lint/suspicious/noExplicitAny: Rekor's proposed entry JSON
+export function canonicalIntotoBody(proposed: any): object {
+  const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+  const content = proposed.spec.content;
+  if (proposed.apiVersion === '0.0.1') {
+    const envelope = JSON.parse(content.envelope) as { payload: string };
+    return {
+      apiVersion: '0.0.1',
+      kind: 'intoto',
+      spec: {
+        content: {
+          hash: content.hash ?? { algorithm: 'sha256', value: sha(content.envelope) },
+          payloadHash: { algorithm: 'sha256', value: sha(Buffer.from(envelope.payload, 'base64')) },
+        },
+        publicKey: proposed.spec.publicKey,
+      },
+    };
+  }
+  const payload = Buffer.from(Buffer.from(content.envelope.payload, 'base64').toString('utf8'), 'base64');
+  return {
+    apiVersion: proposed.apiVersion,
+    kind: 'intoto',
+    spec: {
+      content: {
+        envelope: { payloadType: content.envelope.payloadType, signatures: content.envelope.signatures },
+        hash: content.hash,
+        payloadHash: { algorithm: 'sha256', value: sha(payload) },
+      },
+    },
+  };
+}
+
 export interface SigstoreFakeOptions {
   oidc: OidcFake;
   /** a clock for the CA (for expired certificates); default: the shared fixed clock */
@@ -116,7 +156,13 @@ export async function startSigstoreFake(options: SigstoreFakeOptions): Promise<S
   };
   const rekorFn: HandlerFn = async (body) => {
     const proposed = JSON.parse(body);
-    return rekor(JSON.stringify(proposed.kind === 'dsse' ? canonicalDsseBody(proposed) : proposed));
+    const canonical =
+      proposed.kind === 'dsse'
+        ? canonicalDsseBody(proposed)
+        : proposed.kind === 'intoto'
+          ? canonicalIntotoBody(proposed)
+          : proposed;
+    return rekor(JSON.stringify(canonical));
   };
 
   // cosign 2.x speaks Fulcio's v1 API: the token as bearer, the DER public key and the signed

@@ -8,6 +8,7 @@ import type { Descriptor, ManifestResult, RegistryClient, RepositoryRef } from '
 import { isIndexMediaType } from '#shared/oci/media-types.js';
 import { formatReference } from '#shared/oci/reference.js';
 import {
+  cosignTag,
   listReferrers,
   referrerDescriptor,
   SIGNATURE_ARTIFACT_TYPES,
@@ -192,7 +193,7 @@ export async function checkAttestations(
   // keyless only: the legacy tag is read (and verified) only when a key can verify it
   const found =
     bundles && !publicKey
-      ? { tag: 'bundle referrers', found: true, verdicts: [] as LayerVerdict[] }
+      ? { tag: `bundle referrers or ${cosignTag(digest, 'att')}`, found: true, verdicts: [] as LayerVerdict[] }
       : await verifyLegacyAttestations(client, repo, digest, publicKey);
   const fromBundles = bundles ? (await bundles()).filter((v) => v.predicateType !== COSIGN_SIGN_PREDICATE) : [];
   const all: LayerVerdict[] = [...fromBundles, ...found.verdicts];

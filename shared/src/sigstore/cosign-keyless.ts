@@ -163,7 +163,8 @@ function bodyVerifier(body: unknown): string | undefined {
     case 'dsse':
       return b.spec?.signatures?.[0]?.verifier;
     case 'intoto':
-      return b.spec?.content?.envelope?.signatures?.[0]?.publicKey;
+      // v0.0.1 records the key beside the content, v0.0.2 with each envelope signature
+      return b.spec?.publicKey ?? b.spec?.content?.envelope?.signatures?.[0]?.publicKey;
     default:
       return undefined;
   }
@@ -173,11 +174,15 @@ function bodyVerifier(body: unknown): string | undefined {
  * Whether the log entry recorded the layer's certificate, as cosign checks it (the verifier of
  * the bundle only compares signatures and digests).
  */
-function entryNamesCertificate(annotation: string, leaf: Buffer): boolean {
+function entryCertificateProblem(annotation: string, leaf: Buffer): string | undefined {
   const doc = parseJson(annotation);
   const body = parseJson(Buffer.from(String(doc?.Payload?.body ?? ''), 'base64').toString('utf8'));
   const recorded = bodyVerifier(body);
-  if (typeof recorded !== 'string') return false;
+  if (typeof recorded !== 'string') return 'its Rekor entry records no certificate';
+  return recordsCertificate(recorded, leaf) ? undefined : 'its Rekor entry records another certificate';
+}
+
+function recordsCertificate(recorded: string, leaf: Buffer): boolean {
   const pem = Buffer.from(recorded, 'base64').toString('utf8');
   const cert = pemCertificates(pem)[0];
   if (cert) return cert.equals(leaf);
@@ -207,7 +212,8 @@ export function layerToBundle(layer: {
   if (rekor !== undefined) {
     const converted = tlogEntryFromAnnotation(rekor);
     if ('reason' in converted) return converted;
-    if (!entryNamesCertificate(rekor, leaf)) return { reason: 'its Rekor entry records another certificate' };
+    const problem = entryCertificateProblem(rekor, leaf);
+    if (problem) return { reason: problem };
     tlogEntries.push(converted.entry);
   }
   const rfc3161Timestamps: object[] = [];

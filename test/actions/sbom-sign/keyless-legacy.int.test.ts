@@ -648,6 +648,11 @@ describe('keyless legacy: promote accepts what cosign 2.5 itself signs keylessly
     const s = await cosign(['sign'], [...online, image], offline.env);
     expect(s.code, s.stderr).toBe(0);
     const predicate = join(sboms, 'syft-spdx-2.3-alpine.json');
+    const provenance = join(dir, 'provenance.json');
+    writeFileSync(
+      provenance,
+      JSON.stringify({ buildDefinition: { buildType: 'https://example.com/build' }, runDetails: {} }),
+    );
     const a = await cosign(['attest'], [...online, '--type', 'spdxjson', '--predicate', predicate, image], offline.env);
     expect(a.code, a.stderr).toBe(0);
     // what cosign wrote: a keyless simple-signing layer and a DSSE layer with a dsse log entry
@@ -659,8 +664,19 @@ describe('keyless legacy: promote accepts what cosign 2.5 itself signs keylessly
         'dev.sigstore.cosign/bundle',
       ]),
     );
+    // cosign's other entry type for attestations: an intoto log entry (v0.0.1 in cosign 2.5)
+    const intoto = await cosign(
+      ['attest'],
+      [...online, '--rekor-entry-type', 'intoto', '--type', 'slsaprovenance1', '--predicate', provenance, image],
+      offline.env,
+    );
+    expect(intoto.code, intoto.stderr).toBe(0);
     const att = await manifestJson(repo, tagOf(digest, 'att'));
-    expect(decodeBody(att.layers[0].annotations['dev.sigstore.cosign/bundle']).kind).toBe('dsse');
+    expect(
+      att.layers.map(
+        (l: { annotations: Record<string, string> }) => decodeBody(l.annotations['dev.sigstore.cosign/bundle']).kind,
+      ),
+    ).toEqual(['dsse', 'intoto']);
 
     const r = await promote({
       source: `${anon.host}/${repo}:rc`,
@@ -674,6 +690,19 @@ describe('keyless legacy: promote accepts what cosign 2.5 itself signs keylessly
     );
     expect(r.stdout).toContain(
       `Gate require-attestations: passed: https://spdx.dev/Document attested for ${digest} in ${tagOf(digest, 'att')}`,
+    );
+    // @sigstore/verify checks intoto v0.0.2 bodies only: an intoto v0.0.1 entry is refused, and says so
+    const intotoGate = await promote({
+      source: `${anon.host}/${repo}:rc`,
+      targets: 'intoto',
+      ...keyless(),
+      'require-attestations': 'slsa-provenance',
+    });
+    expect(intotoGate.code).toBe(1);
+    expect(intotoGate.errors[0]).toMatch(
+      new RegExp(
+        `require-attestations: no valid attestation in bundle referrers or ${tagOf(digest, 'att')} for https://slsa\\.dev/provenance/v1 \\(${tagOf(digest, 'att')} layer ${att.layers[1].digest}: it does not verify: unsupported intoto version: 0\\.0\\.1`,
+      ),
     );
     const refused = await promote({
       source: `${anon.host}/${repo}:rc`,

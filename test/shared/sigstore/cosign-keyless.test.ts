@@ -183,6 +183,15 @@ describe('layerToBundle', () => {
       'its Rekor entry records another certificate',
     ],
     [
+      'a log entry that records no certificate',
+      SIMPLE_SIGNING,
+      () => ({
+        ...annotations(),
+        'dev.sigstore.cosign/bundle': rekor(b64('{"apiVersion":"0.0.1","kind":"rekord","spec":{}}')),
+      }),
+      'its Rekor entry records no certificate',
+    ],
+    [
       'a timestamp annotation that is not cosign JSON',
       SIMPLE_SIGNING,
       () => ({ ...annotations(), 'dev.sigstore.cosign/rfc3161timestamp': '{"Timestamp":"AA=="}' }),
