@@ -190,7 +190,7 @@ export async function checkAttestations(
   bundles?: BundleVerdicts,
 ): Promise<GateResult> {
   const gate = 'require-attestations';
-  // keyless only: the legacy tag is read (and verified) only when a key can verify it
+  // keyless only: key-based layers of the legacy tag need a key; its keyless layers are in the bundle verdicts
   const found =
     bundles && !publicKey
       ? { tag: `bundle referrers or ${cosignTag(digest, 'att')}`, found: true, verdicts: [] as LayerVerdict[] }

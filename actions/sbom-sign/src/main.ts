@@ -210,7 +210,7 @@ export async function main(): Promise<void> {
         return token;
       };
       if (inputs.format === 'legacy') {
-        await group('Signing (keyless, legacy layout)', () =>
+        const signed = await group('Signing (keyless, legacy layout)', () =>
           signKeylessLegacy({
             client,
             repo,
@@ -223,9 +223,9 @@ export async function main(): Promise<void> {
             getToken,
             issuer: () => issuer,
             platforms: async () => (inputs.signPlatforms ? platformManifests(client, repo, found) : []),
-            upload: (signed) => uploadArtifact(inputs, workDir, sbom, signed),
           }),
         );
+        await uploadArtifact(inputs, workDir, sbom, signed);
         await writeSummary();
         return;
       }

@@ -1,7 +1,7 @@
 // `sign: keyless` with `format: legacy`: sign and attest in cosign's tag layout with a Fulcio
-// certificate, then the outputs, the job summary (with the cosign 2.x commands that check it) and
-// the workflow artifact (the payload, signature, certificate and envelopes, plus each layer as a
-// Sigstore bundle v0.1).
+// certificate, then the outputs and the job summary (with the cosign 2.x commands that check it);
+// the files for the workflow artifact (the payload, signature, certificate and envelopes, plus
+// each layer as a Sigstore bundle v0.1) go back to the caller, which uploads them.
 import { info } from '#shared/action/log.js';
 import { setOutputs } from '#shared/action/outputs.js';
 import { formatPlatform, type Descriptor, type RegistryClient, type RepositoryRef } from '#shared/oci/client.js';
@@ -31,7 +31,6 @@ export interface KeylessLegacyRun {
   issuer: () => string | undefined;
   /** the platform images to sign as well (sign-platforms), [] otherwise */
   platforms: () => Promise<Descriptor[]>;
-  upload: (signed: SignedFile[]) => Promise<void>;
 }
 
 function asBundle(layer: LegacyLayer): object | undefined {
@@ -39,7 +38,8 @@ function asBundle(layer: LegacyLayer): object | undefined {
   return 'reason' in converted ? undefined : converted.bundle;
 }
 
-export async function signKeylessLegacy(run: KeylessLegacyRun): Promise<void> {
+/** Signs, sets the outputs and the summary; returns the files for `upload-artifact`. */
+export async function signKeylessLegacy(run: KeylessLegacyRun): Promise<SignedFile[]> {
   const signer = await createLegacyKeylessSigner({ ...run.keyless, getToken: run.getToken });
   const attached = await attachKeylessLegacy(run.client, run.repo, run.digest, signer, run.statements);
   const sig = attached.signature;
@@ -83,5 +83,5 @@ export async function signKeylessLegacy(run: KeylessLegacyRun): Promise<void> {
     const b = asBundle(a.layer);
     if (b) files.push({ kind: 'bundle', role: 'attestation', predicateType: a.predicateType, json: b });
   }
-  await run.upload(files);
+  return files;
 }
