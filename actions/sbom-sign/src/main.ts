@@ -37,7 +37,6 @@ import { attachLegacy } from './attach.js';
 import { getInputs, type SbomSignInputs } from './inputs.js';
 import { parseSbom, SbomError, type SbomInfo } from './sbom.js';
 import { attachBundles } from './attach-bundle.js';
-import { signKeylessLegacy } from './sign-keyless-legacy.js';
 import { writeKeylessSummary, writeSignSummary } from './summary.js';
 import { type SbomGenerator, TrivySbomGenerator } from './trivy.js';
 import { vulnPredicate } from './vuln.js';
@@ -210,6 +209,8 @@ export async function main(): Promise<void> {
         return token;
       };
       if (inputs.format === 'legacy') {
+        // loaded only for this mode: key-based and bundle runs never parse it
+        const { signKeylessLegacy } = await import('./sign-keyless-legacy.js');
         const signed = await group('Signing (keyless, legacy layout)', () =>
           signKeylessLegacy({
             client,
