@@ -21,7 +21,7 @@ import {
   type WriteLayerResult,
   writeLegacyLayer,
 } from '#shared/sigstore/cosign-legacy.js';
-import { REKOR_BUNDLE_ANNOTATION } from '#shared/sigstore/cosign-keyless.js';
+import { REKOR_BUNDLE_ANNOTATION, RFC3161_ANNOTATION } from '#shared/sigstore/cosign-keyless.js';
 import { pae, parseEnvelope } from '#shared/sigstore/dsse.js';
 import { parseStatement, type Statement } from '#shared/sigstore/in-toto.js';
 import { dockerReference } from './attach.js';
@@ -44,7 +44,9 @@ export interface AttachedKeylessLegacy {
 /** The certificate of an existing layer, when it is for our identity and from our certificate's CA. */
 function sameSigner(existing: Descriptor, ours: Certificate): X509Certificate | undefined {
   const pem = existing.annotations?.[CERTIFICATE_ANNOTATION];
-  if (!pem) return undefined;
+  // a layer without a signing time would not verify: it is not ours to keep in place of a new one
+  const timed = existing.annotations?.[REKOR_BUNDLE_ANNOTATION] || existing.annotations?.[RFC3161_ANNOTATION];
+  if (!pem || !timed) return undefined;
   let cert: X509Certificate;
   try {
     cert = new X509Certificate(pem);

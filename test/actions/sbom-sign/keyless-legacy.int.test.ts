@@ -578,6 +578,26 @@ describe('keyless legacy without a transparency log (tlog: false, a TSA instead)
   });
 });
 
+describe('keyless legacy re-run over a layer that lost its signing time', () => {
+  it('signs again beside it instead of counting it as its own', async () => {
+    const repo = uniq('stripped');
+    const digest = (await pushImage(anon.url, repo, { tag: 'rc' })).manifest.digest;
+    const first = await sbomSign({ image: `${anon.host}/${repo}:rc`, sbom: 'none', attest: 'none' });
+    expect(first.errors).toEqual([]);
+    const sig = await manifestJson(repo, tagOf(digest, 'sig'));
+    await craftTag(repo, digest, 'sig', sig, ({ annotations, payload }) => {
+      const { 'dev.sigstore.cosign/bundle': _b, 'dev.sigstore.cosign/rfc3161timestamp': _t, ...rest } = annotations;
+      return { annotations: rest, payload };
+    });
+    const again = await sbomSign({ image: `${anon.host}/${repo}:rc`, sbom: 'none', attest: 'none' });
+    expect(again.errors).toEqual([]);
+    expect(again.stdout).toContain(`Signature added in ${anon.host}/${repo}:${tagOf(digest, 'sig')}`);
+    expect((await manifestJson(repo, tagOf(digest, 'sig'))).layers).toHaveLength(2);
+    const p = await promote({ source: `${anon.host}/${repo}:rc`, targets: 'ok', ...keyless() });
+    expect(p.errors).toEqual([]);
+  });
+});
+
 describe('keyless legacy on a multi-platform index', () => {
   it('sign-platforms signs each platform too; a signature already on the index is kept beside ours', async () => {
     const repo = uniq('multi');
