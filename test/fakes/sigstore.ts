@@ -10,13 +10,16 @@
 //   SAN in a claim the mock reads.
 // - Rekor: the mock stores the proposed `dsse` entry as the entry body; real Rekor stores the
 //   canonical dsse v0.0.1 body (hashes of envelope and payload, signatures with verifiers),
-//   which is what verifiers compare. The proposal is turned into that body first.
+//   which is what verifiers compare. The proposal is turned into that body first; likewise an
+//   intoto proposal into Rekor's canonical intoto body.
+// - Fulcio v1: cosign 2.x asks `/api/v1/signingCert` (token as bearer, PEM chain back); the
+//   request is handed to the same v2 handler and its chain returned the v1 way.
 // The clock is fixed at a whole second: the mock TSA's ASN.1 encoder drops trailing zeros of the
 // time fraction (`.120` becomes `.12`, which @sigstore/core refuses). It runs 3 s ahead: the mock
 // TSA issues its own certificates at the real time (rounded up to the second), and the verifier
 // wants the timestamp inside their validity.
-import { createHash, generateKeyPairSync } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createHash, createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   fulcioHandler,
@@ -43,6 +46,8 @@ export interface SigstoreFake {
   close(): Promise<void>;
 }
 
+type Route = (body: string, headers: IncomingHttpHeaders) => ReturnType<HandlerFn>;
+
 const b64 = (b: ArrayBufferView | Buffer) => Buffer.from(b as Uint8Array).toString('base64');
 
 function newKeyPair() {
@@ -66,6 +71,45 @@ export function canonicalDsseBody(proposed: {
         signature: s.sig,
         verifier: proposed.spec.proposedContent.verifiers[i] ?? proposed.spec.proposedContent.verifiers[0],
       })),
+    },
+  };
+}
+
+/**
+ * The canonical intoto body Rekor stores for a proposed intoto entry, without the payload: v0.0.1
+ * (what cosign 2.x `--rekor-entry-type intoto` proposes: the envelope as a string and the
+ * certificate) keeps the public key, the envelope hash and the payload hash; v0.0.2 (sigstore-js)
+ * keeps the envelope's type and signatures, the client's envelope hash and the payload hash
+ * (its payload arrives base64 twice, as Rekor's models encode it).
+ */
+// biome-ignore lint/suspicious/noExplicitAny: Rekor's proposed entry JSON
+export function canonicalIntotoBody(proposed: any): object {
+  const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+  const content = proposed.spec.content;
+  if (proposed.apiVersion === '0.0.1') {
+    const envelope = JSON.parse(content.envelope) as { payload: string };
+    return {
+      apiVersion: '0.0.1',
+      kind: 'intoto',
+      spec: {
+        content: {
+          hash: content.hash ?? { algorithm: 'sha256', value: sha(content.envelope) },
+          payloadHash: { algorithm: 'sha256', value: sha(Buffer.from(envelope.payload, 'base64')) },
+        },
+        publicKey: proposed.spec.publicKey,
+      },
+    };
+  }
+  const payload = Buffer.from(Buffer.from(content.envelope.payload, 'base64').toString('utf8'), 'base64');
+  return {
+    apiVersion: proposed.apiVersion,
+    kind: 'intoto',
+    spec: {
+      content: {
+        envelope: { payloadType: content.envelope.payloadType, signatures: content.envelope.signatures },
+        hash: content.hash,
+        payloadHash: { algorithm: 'sha256', value: sha(payload) },
+      },
     },
   };
 }
@@ -112,11 +156,47 @@ export async function startSigstoreFake(options: SigstoreFakeOptions): Promise<S
   };
   const rekorFn: HandlerFn = async (body) => {
     const proposed = JSON.parse(body);
-    return rekor(JSON.stringify(proposed.kind === 'dsse' ? canonicalDsseBody(proposed) : proposed));
+    const canonical =
+      proposed.kind === 'dsse'
+        ? canonicalDsseBody(proposed)
+        : proposed.kind === 'intoto'
+          ? canonicalIntotoBody(proposed)
+          : proposed;
+    return rekor(JSON.stringify(canonical));
   };
 
-  const routes: Record<string, HandlerFn> = {
+  // cosign 2.x speaks Fulcio's v1 API: the token as bearer, the DER public key and the signed
+  // subject as `signedEmailAddress`; the answer is the PEM chain (201). Bridged to the v2 handler.
+  const fulcioV1: Route = async (body, headers) => {
+    const request = JSON.parse(body) as { publicKey?: { content?: string }; signedEmailAddress?: string };
+    // the key as PEM or as DER, base64 either way
+    const raw = Buffer.from(request.publicKey?.content ?? '', 'base64');
+    const key = raw.toString('utf8').startsWith('-----BEGIN')
+      ? createPublicKey(raw.toString('utf8'))
+      : createPublicKey({ key: raw, format: 'der', type: 'spki' });
+    const v2 = await fulcioFn(
+      JSON.stringify({
+        credentials: { oidcIdentityToken: (headers.authorization ?? '').replace(/^Bearer /, '') },
+        publicKeyRequest: {
+          publicKey: {
+            algorithm: 'ECDSA',
+            content: key.export({ format: 'pem', type: 'spki' }),
+          },
+          proofOfPossession: request.signedEmailAddress ?? '',
+        },
+      }),
+    );
+    if (v2.statusCode !== 200 && v2.statusCode !== 201) return v2;
+    const answer = JSON.parse(String(v2.response)) as {
+      signedCertificateEmbeddedSct: { chain: { certificates: string[] } };
+    };
+    const chain = answer.signedCertificateEmbeddedSct.chain.certificates.map((c) => (c.endsWith('\n') ? c : `${c}\n`));
+    return { statusCode: 201, response: chain.join(''), contentType: 'application/pem-certificate-chain' };
+  };
+
+  const routes: Record<string, Route> = {
     '/api/v2/signingCert': fulcioFn,
+    '/api/v1/signingCert': fulcioV1,
     '/api/v1/log/entries': rekorFn,
     '/api/v1/timestamp': timestamp,
   };
@@ -130,7 +210,12 @@ export async function startSigstoreFake(options: SigstoreFakeOptions): Promise<S
       let body: string | Buffer = 'not found';
       let type = 'text/plain';
       if (fn) {
-        const r = await fn(Buffer.concat(chunks).toString('utf8'));
+        let r: Awaited<ReturnType<Route>>;
+        try {
+          r = await fn(Buffer.concat(chunks).toString('utf8'), req.headers);
+        } catch (err) {
+          r = { statusCode: 500, response: (err as Error).message };
+        }
         status = r.statusCode;
         body = typeof r.response === 'string' ? r.response : Buffer.from(r.response as Uint8Array);
         type = r.contentType ?? 'text/plain';

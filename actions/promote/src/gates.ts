@@ -8,6 +8,7 @@ import type { Descriptor, ManifestResult, RegistryClient, RepositoryRef } from '
 import { isIndexMediaType } from '#shared/oci/media-types.js';
 import { formatReference } from '#shared/oci/reference.js';
 import {
+  cosignTag,
   listReferrers,
   referrerDescriptor,
   SIGNATURE_ARTIFACT_TYPES,
@@ -15,6 +16,7 @@ import {
   subjectOf,
 } from '#shared/oci/referrers.js';
 import { COSIGN_SIGN_PREDICATE } from '#shared/sigstore/bundle-referrer.js';
+import { verifyKeylessLegacy } from '#shared/sigstore/cosign-keyless.js';
 import { foreignText as f } from '#shared/sigstore/foreign-text.js';
 import { type LayerVerdict, verifyLegacyAttestations, verifyLegacySignatures } from '#shared/sigstore/cosign-legacy.js';
 import {
@@ -137,7 +139,10 @@ export async function checkSignature(
       (v) => v.predicateType === undefined || v.predicateType === COSIGN_SIGN_PREDICATE,
     );
     const keyless = verdicts.find((v) => v.valid);
-    if (keyless) return { gate, passed: true, detail: `Sigstore bundle referrer ${keyless.layer}: ${keyless.detail}` };
+    if (keyless) {
+      const what = keyless.where ? 'cosign keyless signature' : 'Sigstore bundle referrer';
+      return { gate, passed: true, detail: `${what} ${keyless.layer}: ${keyless.detail}` };
+    }
     const legacy = publicKey ? await verifyLegacySignatures(client, repo, digest, publicKey) : undefined;
     const good = legacy?.verdicts.find((v) => v.valid);
     if (legacy && good) return { gate, passed: true, detail: `cosign signature in ${legacy.tag}: ${good.detail}` };
@@ -147,7 +152,7 @@ export async function checkSignature(
       passed: false,
       detail: refused.length
         ? `no valid signature for ${digest}: ${listReasons(refused)}`
-        : `no Sigstore bundle signature referrer${publicKey ? ' and no cosign signature' : ''} found for ${digest}`,
+        : `no Sigstore bundle signature referrer and no ${publicKey ? 'cosign' : 'keyless cosign'} signature found for ${digest}`,
     };
   }
   const legacy = await verifyLegacySignatures(client, repo, digest, publicKey);
@@ -187,10 +192,10 @@ export async function checkAttestations(
   bundles?: BundleVerdicts,
 ): Promise<GateResult> {
   const gate = 'require-attestations';
-  // keyless only: the legacy tag is read (and verified) only when a key can verify it
+  // keyless only: key-based layers of the legacy tag need a key; its keyless layers are in the bundle verdicts
   const found =
     bundles && !publicKey
-      ? { tag: 'bundle referrers', found: true, verdicts: [] as LayerVerdict[] }
+      ? { tag: `bundle referrers or ${cosignTag(digest, 'att')}`, found: true, verdicts: [] as LayerVerdict[] }
       : await verifyLegacyAttestations(client, repo, digest, publicKey);
   const fromBundles = bundles ? (await bundles()).filter((v) => v.predicateType !== COSIGN_SIGN_PREDICATE) : [];
   const all: LayerVerdict[] = [...fromBundles, ...found.verdicts];
@@ -213,7 +218,7 @@ export async function checkAttestations(
   for (const type of passed) {
     const bundle = fromBundles.find((v) => v.valid && v.predicateType === type);
     const key = bundle
-      ? `bundle referrers (${bundle.identity?.startsWith('public-key ') ? 'verified with public-key' : 'verified for the certificate identity'})`
+      ? `${bundle.where ?? 'bundle referrers'} (${bundle.identity?.startsWith('public-key ') ? 'verified with public-key' : 'verified for the certificate identity'})`
       : `${found.tag} (${publicKey ? 'verified with public-key' : 'not verified: no public-key given'})`;
     groups.set(key, [...(groups.get(key) ?? []), type]);
   }
@@ -382,7 +387,11 @@ export async function checkGates(
   if (verifier) {
     let cached: Promise<BundleVerdict[]> | undefined;
     bundles = () => {
-      cached ??= verifier().then((v: BundleVerifier) => verifyBundleReferrers(client, repo, root.digest, v));
+      // bundle referrers (cosign v3), and with an identity the keyless layers of the legacy tags (cosign 2.x)
+      cached ??= verifier().then(async (v: BundleVerifier) => [
+        ...(await verifyBundleReferrers(client, repo, root.digest, v)),
+        ...(options.keyless ? await verifyKeylessLegacy(client, repo, root.digest, v) : []),
+      ]);
       return cached;
     };
   }

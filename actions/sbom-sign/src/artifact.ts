@@ -9,7 +9,7 @@ import { PredicateType } from '#shared/sigstore/in-toto.js';
 /** One signed thing to keep: a bundle, or a legacy signature/attestation. */
 export type SignedFile =
   | { kind: 'bundle'; role: 'signature' | 'attestation'; predicateType: string; json: unknown }
-  | { kind: 'signature'; payload: Buffer; signatureBase64: string }
+  | { kind: 'signature'; payload: Buffer; signatureBase64: string; certificate?: string | undefined }
   | { kind: 'attestation'; predicateType: string; envelope: Buffer };
 
 const SLUGS: Record<string, string> = {
@@ -50,19 +50,22 @@ export async function writeArtifactFiles(
     await copyFile(sbomPath, path);
     files.push(path);
   }
-  let n = 0;
+  // bundles and envelopes are numbered apart: a keyless legacy attestation has one of each
+  let bundles = 0;
+  let envelopes = 0;
   for (const s of signed) {
     if (s.kind === 'bundle') {
       const name =
         s.role === 'signature'
           ? 'signature.sigstore.json'
-          : `attestation-${++n}-${predicateSlug(s.predicateType)}.sigstore.json`;
+          : `attestation-${++bundles}-${predicateSlug(s.predicateType)}.sigstore.json`;
       await put(name, `${JSON.stringify(s.json)}\n`);
     } else if (s.kind === 'signature') {
       await put('signature.payload.json', s.payload);
       await put('signature.sig', s.signatureBase64);
+      if (s.certificate) await put('signature.pem', s.certificate);
     } else {
-      await put(`attestation-${++n}-${predicateSlug(s.predicateType)}.dsse.json`, s.envelope);
+      await put(`attestation-${++envelopes}-${predicateSlug(s.predicateType)}.dsse.json`, s.envelope);
     }
   }
   return files;

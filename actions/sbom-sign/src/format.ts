@@ -9,13 +9,6 @@ import { referrersTag } from '#shared/oci/referrers.js';
 import { bundleKeyProblem } from '#shared/sigstore/key-bundle.js';
 import type { SignatureFormat, SignMode } from './inputs.js';
 
-/**
- * Whether keyless signatures can be stored in the legacy layout. Not in this version: a keyless
- * run on a registry without the referrers API keeps bundles, listed through the referrers tag
- * schema, and says so.
- */
-export const KEYLESS_LEGACY = false;
-
 export interface ResolvedFormat {
   format: SignatureFormat;
   /** one sentence for the log: why this format */
@@ -29,7 +22,6 @@ export async function resolveFormat(
   requested: SignatureFormat | 'auto',
   sign: SignMode,
   key: KeyObject | undefined,
-  keylessLegacy: boolean = KEYLESS_LEGACY,
 ): Promise<ResolvedFormat> {
   const problem = sign === 'key' && key ? bundleKeyProblem(key) : undefined;
   if (requested !== 'auto') {
@@ -41,14 +33,8 @@ export async function resolveFormat(
   if (problem) return { format: 'legacy', reason: `format: auto, and ${problem.replace(/ \(use .*\)$/, '')}` };
   const api = (await client.referrersApi(repo, digest)) !== null;
   if (api) return { format: 'bundle', reason: 'format: auto, and the registry answers the OCI referrers API' };
-  if (sign === 'key' || keylessLegacy) {
-    return {
-      format: 'legacy',
-      reason: `format: auto, and the registry has no OCI referrers API (cosign's ${referrersTag(digest)}.sig / .att tags)`,
-    };
-  }
   return {
-    format: 'bundle',
-    reason: `format: auto, and the registry has no OCI referrers API, but keyless signatures are stored only as bundles in this version: they are listed through the referrers tag schema (tag ${referrersTag(digest)})`,
+    format: 'legacy',
+    reason: `format: auto, and the registry has no OCI referrers API (cosign's ${referrersTag(digest)}.sig / .att tags)`,
   };
 }

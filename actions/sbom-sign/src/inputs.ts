@@ -195,12 +195,6 @@ export function getInputs(): SbomSignInputs {
     );
   }
   const format = getEnumInput('format', FORMATS, 'auto');
-  if (sign === 'keyless' && format === 'legacy') {
-    throw new ConfigurationError(
-      'keyless signatures are stored as bundles in this version (set format: bundle or auto)',
-      'format',
-    );
-  }
   const signPlatforms = getBooleanInput('sign-platforms', false);
   if (signPlatforms && sign === 'none') {
     throw new ConfigurationError('needs a signature (sign: keyless or key)', 'sign-platforms');

@@ -215,6 +215,28 @@ export async function main(): Promise<void> {
         });
         return token;
       };
+      if (format.format === 'legacy') {
+        // loaded only for this mode: key-based and bundle runs never parse it
+        const { signKeylessLegacy } = await import('./sign-keyless-legacy.js');
+        const signed = await group('Signing (keyless, legacy layout)', () =>
+          signKeylessLegacy({
+            client,
+            repo,
+            digest,
+            name,
+            pinned,
+            sbom,
+            statements,
+            keyless,
+            getToken,
+            issuer: () => issuer,
+            platforms: async () => (inputs.signPlatforms ? platformManifests(client, repo, found) : []),
+          }),
+        );
+        await uploadArtifact(inputs, workDir, sbom, signed);
+        await writeSummary();
+        return;
+      }
       const signer = await createKeylessSigner({ ...keyless, getToken });
       const subject = { mediaType: found.mediaType, digest, size: found.size };
       const bundles = await group('Signing (keyless)', () =>

@@ -4,6 +4,7 @@ import { addHeading, addTable, addText, cell } from '#shared/action/summary.js';
 import { PredicateType } from '#shared/sigstore/in-toto.js';
 import type { Attached } from './attach.js';
 import type { AttachedBundles } from './attach-bundle.js';
+import type { AttachedKeylessLegacy } from './attach-keyless-legacy.js';
 import type { KeyAttachedBundles } from './key-bundles.js';
 import type { SbomResult } from './main.js';
 
@@ -169,4 +170,64 @@ export function writeKeyBundleSummary(report: {
     '<p>Check with cosign v3 (cosign.pub is the public key of the signing key; cosign 2.x needs <code>--new-bundle-format</code>):</p>',
   );
   addText(`<pre><code>${cell(keyBundleCommands(report.pinned, report.bundles, report.tlog).join('\n'))}</code></pre>`);
+}
+
+/** cosign 2.x reads the legacy tags; the identity and issuer are what the certificate says. */
+export function keylessLegacyCommands(
+  pinned: string,
+  attached: {
+    identity: string;
+    signature: { logIndex?: string };
+    attestations: ReadonlyArray<{ predicateType: string }>;
+  },
+  issuer: string | undefined,
+): string[] {
+  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  // without a log entry the signing time is the TSA's: cosign must be told to use it instead
+  const untimed = attached.signature.logIndex === undefined;
+  const who = `--certificate-identity ${q(attached.identity)} --certificate-oidc-issuer ${q(issuer ?? '')}${
+    untimed ? ' --insecure-ignore-tlog=true --use-signed-timestamps --timestamp-certificate-chain tsa-chain.pem' : ''
+  }`;
+  return [
+    `cosign verify ${who} ${q(pinned)}`,
+    ...attached.attestations.map(
+      (a) => `cosign verify-attestation ${who} --type ${cosignTypeName(a.predicateType)} ${q(pinned)}`,
+    ),
+  ];
+}
+
+export function writeKeylessLegacySummary(report: {
+  pinned: string;
+  sbom: SbomResult | undefined;
+  attached: AttachedKeylessLegacy;
+  issuer: string | undefined;
+}): void {
+  addHeading('SBOM and signatures');
+  addText(`<p>Image <code>${cell(report.pinned)}</code></p>`);
+  sbomTable(report.sbom);
+  const identity = `${report.attached.identity || 'unknown'} (${report.issuer ?? 'unknown issuer'})`;
+  const row = (what: string, type: string, w: AttachedKeylessLegacy['signature']) => [
+    what,
+    type,
+    identity,
+    w.logIndex ?? 'none (tlog off)',
+    `${w.tag} (${w.status})`,
+  ];
+  addTable(
+    ['what', 'type', 'signed by', 'Rekor log index', 'stored in'],
+    [
+      row('signature', 'cosign simple signing', report.attached.signature),
+      ...report.attached.attestations.map((a) => row('attestation', a.predicateType, a)),
+    ],
+  );
+  const tsa =
+    report.attached.signature.logIndex === undefined
+      ? ' No transparency log entry: tsa-chain.pem is the certificate chain of the timestamp authority.'
+      : '';
+  addText(
+    `<p>Check with cosign 2.x (for a private Sigstore instance set SIGSTORE_ROOT_FILE, SIGSTORE_REKOR_PUBLIC_KEY and SIGSTORE_CT_LOG_PUBLIC_KEY_FILE).${tsa}</p>`,
+  );
+  addText(
+    `<pre><code>${cell(keylessLegacyCommands(report.pinned, report.attached, report.issuer).join('\n'))}</code></pre>`,
+  );
 }

@@ -28,13 +28,26 @@ export type BundleReadClient = Pick<RegistryClient, 'getManifest' | 'getBlobByte
 /** A verifier bound to one trusted root: built once per run. */
 export interface BundleVerifier {
   /** throws with the reason when the bundle does not verify; returns the signer's SAN */
-  verify(bundleJson: unknown): {
+  verify(
+    bundleJson: unknown,
+    options?: VerifyOptions,
+  ): {
     identity: string;
     issuer: string | undefined;
     payload: Buffer;
     /** who signed, for messages, when it is not a certificate identity (a key) */
     signer?: string;
   };
+}
+
+export interface VerifyOptions {
+  /** the signed bytes of a message-signature bundle (a DSSE bundle carries its own payload) */
+  artifact?: Buffer | undefined;
+  /**
+   * what the RFC 3161 timestamps cover when it is not the signature: cosign 2.x legacy
+   * attestations are timestamped over the whole envelope JSON
+   */
+  timestamped?: Buffer | undefined;
 }
 
 export async function createBundleVerifier(trustedRootJson: unknown, policy: IdentityPolicy): Promise<BundleVerifier> {
@@ -45,9 +58,23 @@ export async function createBundleVerifier(trustedRootJson: unknown, policy: Ide
   // a timestamp from the log or from a TSA of the trusted root: private instances sign without a log
   const verifier = new Verifier(trust, { tlogThreshold: 0, ctlogThreshold: 1, timestampThreshold: 1 });
   return {
-    verify(bundleJson) {
+    verify(bundleJson, options = {}) {
       const bundle = bundleFromJSON(bundleJson);
-      const entity = toSignedEntity(bundle);
+      if (bundle.content.$case === 'messageSignature' && !options.artifact) {
+        throw new Error('a message signature needs the signed artifact');
+      }
+      const entity = toSignedEntity(bundle, options.artifact);
+      const timestamped = options.timestamped;
+      if (timestamped) {
+        // only the timestamp check reads `signature` as bytes; the other checks stay the content's
+        const content = entity.signature;
+        entity.signature = {
+          signature: timestamped,
+          compareSignature: (sig) => content.compareSignature(sig),
+          compareDigest: (digest) => content.compareDigest(digest),
+          verifySignature: (key) => content.verifySignature(key),
+        };
+      }
       const exact: { subjectAlternativeName?: string; extensions?: { issuer: string } } = {};
       if (policy.identity) exact.subjectAlternativeName = policy.identity;
       if (policy.issuer) exact.extensions = { issuer: policy.issuer };
@@ -58,18 +85,19 @@ export async function createBundleVerifier(trustedRootJson: unknown, policy: Ide
           `certificate identity ${f(identity)} does not match ${policy.identityRegexpText ?? policy.identityRegexp.source}`,
         );
       }
-      if (bundle.content.$case !== 'dsseEnvelope') throw new Error('the bundle holds no DSSE envelope');
-      return {
-        identity,
-        issuer: signer.identity?.extensions?.issuer,
-        payload: Buffer.from(bundle.content.dsseEnvelope.payload),
-      };
+      const payload =
+        bundle.content.$case === 'dsseEnvelope'
+          ? Buffer.from(bundle.content.dsseEnvelope.payload)
+          : (options.artifact as Buffer);
+      return { identity, issuer: signer.identity?.extensions?.issuer, payload };
     },
   };
 }
 
 export interface BundleVerdict extends LayerVerdict {
   identity?: string;
+  /** the cosign tag a keyless legacy layer was read from; undefined for bundle referrers */
+  where?: string;
 }
 
 /** Every bundle referrer of `digest`, each judged: valid ones carry their predicate type and identity. */

@@ -24,35 +24,25 @@ function client(api: boolean) {
 
 describe('resolveFormat', () => {
   it.each([
-    ['key', true, p256, false, 'bundle', 'format: auto, and the registry answers the OCI referrers API'],
+    ['key', true, p256, 'bundle', 'format: auto, and the registry answers the OCI referrers API'],
     [
       'key',
       false,
       p256,
-      false,
       'legacy',
       `format: auto, and the registry has no OCI referrers API (cosign's ${tag}.sig / .att tags)`,
     ],
-    ['keyless', true, undefined, false, 'bundle', 'format: auto, and the registry answers the OCI referrers API'],
+    ['keyless', true, undefined, 'bundle', 'format: auto, and the registry answers the OCI referrers API'],
     [
       'keyless',
       false,
       undefined,
-      false,
-      'bundle',
-      `format: auto, and the registry has no OCI referrers API, but keyless signatures are stored only as bundles in this version: they are listed through the referrers tag schema (tag ${tag})`,
-    ],
-    [
-      'keyless',
-      false,
-      undefined,
-      true,
       'legacy',
       `format: auto, and the registry has no OCI referrers API (cosign's ${tag}.sig / .att tags)`,
     ],
-  ] as const)('sign: %s, referrers API %s -> as expected', async (sign, api, key, keylessLegacy, format, reason) => {
+  ] as const)('sign: %s, referrers API %s -> as expected', async (sign, api, key, format, reason) => {
     const c = client(api);
-    expect(await resolveFormat(c, repo, digest, 'auto', sign, key, keylessLegacy)).toEqual({ format, reason });
+    expect(await resolveFormat(c, repo, digest, 'auto', sign, key)).toEqual({ format, reason });
     expect(c.calls).toEqual([digest]);
   });
 
