@@ -57,6 +57,7 @@ beforeAll(async () => {
       image: `${anon.host}/${repo}:rc`,
       sbom: 'none',
       attest: 'none',
+      format: 'bundle',
     },
     env: { ...oidc.env, GITHUB_WORKFLOW_REF: WORKFLOW_REF },
     timeoutMs: 90_000,

@@ -178,12 +178,20 @@ describe('keyless legacy: sbom-sign writes cosign 2.x keyless layers, promote ve
   beforeAll(async () => {
     repo = uniq('app');
     digest = (await pushImage(anon.url, repo, { tag: 'rc' })).manifest.digest;
-    signed = await sbomSign({ image: `${anon.host}/${repo}:rc`, sbom: join(sboms, 'syft-spdx-2.3-alpine.json') });
+    // the default, format: auto, on a registry without the referrers API
+    signed = await sbomSign({
+      image: `${anon.host}/${repo}:rc`,
+      sbom: join(sboms, 'syft-spdx-2.3-alpine.json'),
+      format: 'auto',
+    });
   });
 
   it('writes the .sig layer cosign 2.x keyless writes: payload, signature, certificate, chain, Rekor bundle, timestamp', async () => {
     expect(signed.errors).toEqual([]);
     expect(signed.code).toBe(0);
+    expect(signed.stdout).toContain(
+      `Signature format legacy: format: auto, and the registry has no OCI referrers API (cosign's ${tagOf(digest, 'sig').replace(/\.sig$/, '')}.sig / .att tags)`,
+    );
     expect(signed.outputs.signature).toBe(`${anon.host}/${repo}:${tagOf(digest, 'sig')}`);
     expect(signed.outputs['certificate-identity']).toBe(IDENTITY);
     expect(signed.outputs['rekor-log-index']).toMatch(/^\d+$/);
