@@ -13,16 +13,18 @@
 import { createHash, createPublicKey, X509Certificate } from 'node:crypto';
 import type { SerializedBundle } from '@sigstore/bundle';
 import { describeError } from '../errors.js';
-import type { Descriptor, ManifestResult, RepositoryRef } from '../oci/client.js';
-import { cosignTag, isNotFound } from '../oci/referrers.js';
+import type { Descriptor, RepositoryRef } from '../oci/client.js';
+import { cosignTag } from '../oci/referrers.js';
 import { COSIGN_SIGN_PREDICATE } from './bundle-referrer.js';
 import {
   CERTIFICATE_ANNOTATION,
   checkSimpleSigningPayload,
   DSSE_MEDIA_TYPE,
   type LegacyReadClient,
+  layersOf,
   PREDICATE_TYPE_ANNOTATION,
   SIGNATURE_ANNOTATION,
+  readTag,
   SIMPLE_SIGNING_MEDIA_TYPE,
 } from './cosign-legacy.js';
 import { IN_TOTO_PAYLOAD_TYPE, parseEnvelope } from './dsse.js';
@@ -264,22 +266,6 @@ export function layerToBundle(layer: {
     };
   }
   return { reason: `its media type ${f(layer.mediaType)} is not a cosign signature's` };
-}
-
-async function readTag(client: LegacyReadClient, repo: RepositoryRef, tag: string): Promise<ManifestResult | null> {
-  try {
-    return await client.getManifest(repo, tag);
-  } catch (err) {
-    if (isNotFound(err)) return null;
-    throw err;
-  }
-}
-
-function layersOf(manifest: ManifestResult): Descriptor[] {
-  const layers = manifest.json?.layers;
-  return Array.isArray(layers)
-    ? layers.filter((l: Descriptor) => typeof l?.digest === 'string' && typeof l?.mediaType === 'string')
-    : [];
 }
 
 /**

@@ -83,7 +83,12 @@ export function legacyConfig(layerDigests: readonly string[]): Buffer {
   );
 }
 
-async function readTag(client: LegacyReadClient, repo: RepositoryRef, tag: string): Promise<ManifestResult | null> {
+/** A cosign tag's manifest, or null when the tag does not exist. */
+export async function readTag(
+  client: LegacyReadClient,
+  repo: RepositoryRef,
+  tag: string,
+): Promise<ManifestResult | null> {
   try {
     return await client.getManifest(repo, tag);
   } catch (err) {
@@ -92,7 +97,8 @@ async function readTag(client: LegacyReadClient, repo: RepositoryRef, tag: strin
   }
 }
 
-function layersOf(manifest: ManifestResult | null): Descriptor[] {
+/** The well-formed layer descriptors of a manifest ([] for none, or for a missing manifest). */
+export function layersOf(manifest: ManifestResult | null): Descriptor[] {
   const layers = manifest?.json?.layers;
   if (!Array.isArray(layers)) return [];
   return layers.filter(
