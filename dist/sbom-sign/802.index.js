@@ -277,22 +277,6 @@ function layerToBundle(layer) {
     }
     return { reason: `its media type ${foreignText(layer.mediaType)} is not a cosign signature's` };
 }
-async function readTag(client, repo, tag) {
-    try {
-        return await client.getManifest(repo, tag);
-    }
-    catch (err) {
-        if (isNotFound(err))
-            return null;
-        throw err;
-    }
-}
-function layersOf(manifest) {
-    const layers = manifest.json?.layers;
-    return Array.isArray(layers)
-        ? layers.filter((l) => typeof l?.digest === 'string' && typeof l?.mediaType === 'string')
-        : [];
-}
 /**
  * Every keyless layer of `sha256-<hex>.sig` and `.att`, each verified against the trusted root
  * and identity policy of `verifier`, and its claim compared with `digest`. Signature verdicts carry
